@@ -1,0 +1,87 @@
+"""The one protocol every model backend implements.
+
+A backend receives ALL requests of a run at once and yields generations as they finish, in any
+order. That single shape lets the offline vLLM engine batch everything into one call, lets API
+backends keep `concurrency` requests in flight, and lets the runner persist each generation the
+moment it exists (so a killed run loses only what was in flight).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.types import Generation, GenerationRequest
+
+PromptFormat = Literal["chat", "completion"]
+
+
+class BackendError(RuntimeError):
+    """A backend cannot work at all (server down, model missing): one clear line for the user."""
+
+
+@dataclass
+class BackendOptions:
+    """Everything a backend may need; each backend reads the fields that concern it."""
+
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # name of the env var holding the key; the key is never stored
+    concurrency: int = 8
+    max_retries: int = 6
+    request_timeout_s: float = 600.0
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    dtype: str = "auto"
+    replay_file: str | None = None
+    n_ctx: int = 4096
+    threads: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BackendInfo:
+    """What gets recorded in every result row about the model side of a run."""
+
+    backend: str
+    model: str
+    model_revision: str | None = None
+    chat_template_hash: str | None = None
+    supports_chat: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelBackend(ABC):
+    name: str = ""
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.options = options
+
+    @abstractmethod
+    def info(self) -> BackendInfo:
+        """Identity of the model actually served (may contact the server or load the model)."""
+
+    @abstractmethod
+    def generate(
+        self, requests: Sequence[GenerationRequest]
+    ) -> Iterator[tuple[GenerationRequest, Generation]]:
+        """Yield one generation per request, in completion order.
+
+        A request that fails after the backend's own retries yields a Generation with `error`
+        set; only failures that make every request impossible raise BackendError.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release servers, engines, threads."""
+
+
+def api_key_from_env(explicit_env: str | None, defaults: Sequence[str]) -> str | None:
+    """Read an API key from the environment only, so it can never end up in a config or a row."""
+    for name in ([explicit_env] if explicit_env else []) + list(defaults):
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None

@@ -1,0 +1,183 @@
+"""`purpbench` command line: run, list, show."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.data import DATA_DIR_ENV, DataUnavailable
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Evaluate LLMs on safe code generation: secure code, refusal, utility.")
+console = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    model: Annotated[str | None, typer.Option(help="Model name, HF id or path; omit for the embedded default")] = None,
+    backend: Annotated[str | None, typer.Option(help="embedded | openai | vllm | hf | replay (default: embedded without --model, else openai)")] = None,
+    benchmarks: Annotated[str | None, typer.Option(help="Comma-separated benchmarks or suites (see `purpbench list`)")] = None,
+    limit: Annotated[int | None, typer.Option(help="First N samples of each benchmark")] = None,
+    n_samples: Annotated[int | None, typer.Option(help="Generations per sample (pass@k for k <= n)")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0)")] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling (default 1)")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Max new tokens (default: per benchmark)")] = None,
+    system_prompt: Annotated[str | None, typer.Option(help="File whose text is the system prompt")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed; sample i uses seed + i")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (API backends)")] = None,
+    data_dir: Annotated[str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")] = None,
+    output: Annotated[str | None, typer.Option(help="Results directory (default ./results)")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Env var that holds the API key")] = None,
+    prompt_format: Annotated[str | None, typer.Option(help="auto | chat | completion")] = None,
+    replay_file: Annotated[str | None, typer.Option(help="JSONL of precomputed responses")] = None,
+    sandbox_workers: Annotated[int | None, typer.Option(help="Parallel sandboxed programs (default: nproc)")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Backend option KEY=VALUE (repeatable)")] = None,
+    config: Annotated[str | None, typer.Option(help="YAML file with the same keys as these flags")] = None,
+) -> None:
+    """Run benchmarks on a model and write Parquet results (resumes an interrupted run)."""
+    from harness.backends import BackendError
+    from harness.config import ConfigError, load_config
+    from harness.runner import Progress as RunnerProgress
+    from harness.runner import Runner
+
+    overrides: dict[str, Any] = {
+        "model": model, "backend": backend, "benchmarks": benchmarks, "limit": limit,
+        "n_samples": n_samples, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
+        "system_prompt": system_prompt, "seed": seed, "concurrency": concurrency,
+        "data_dir": data_dir, "output": output, "base_url": base_url, "api_key_env": api_key_env,
+        "prompt_format": prompt_format, "replay_file": replay_file, "sandbox_workers": sandbox_workers,
+    }
+    if option:
+        overrides["backend_options"] = dict(_parse_option(o) for o in option)
+    try:
+        cfg = load_config(config, overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        task = bar.add_task("samples", total=None)
+        hooks = RunnerProgress(
+            start=lambda total: bar.update(task, total=total),
+            advance=lambda n: bar.advance(task, n),
+            note=lambda text: bar.console.print(text),
+        )
+        try:
+            outcome = Runner(cfg, hooks).run()
+        except (ConfigError, DataUnavailable, BackendError, ValueError, FileNotFoundError) as exc:
+            bar.stop()
+            _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        except KeyboardInterrupt:
+            bar.stop()
+            _fail("interrupted: finished samples are saved; run the same command to resume", 130)
+    console.print(
+        f"run {outcome.run_dir.name}: {outcome.n_jobs} samples, {outcome.n_skipped} already done, "
+        f"{outcome.n_cached} answers from cache, {outcome.model_calls} model calls, "
+        f"{outcome.wall_s:.1f}s", highlight=False)
+    _print_summary(outcome.summary)
+    console.print(f"results: {outcome.run_dir}", highlight=False)
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        _fail(f"--option expects KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _print_summary(summary) -> None:
+    table = Table(title="summary (95% bootstrap CI)")
+    for col in ("benchmark", "family", "metric", "value", "95% CI", "n", "errors"):
+        table.add_column(col, justify="right" if col in ("value", "n", "errors") else "left")
+    if summary is None or summary.empty:
+        out.print("no scored samples")
+        return
+    for _, row in summary.iterrows():
+        table.add_row(row["benchmark"], row["family"], row["metric"], f"{100 * row['value']:.1f}%",
+                      f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]", str(row["n"]),
+                      str(row["n_errors"]))
+    out.print(table)
+    first = summary.iloc[0]
+    out.print(f"model {first['model']} ({first['backend']}, rev {str(first['model_revision'])[:12]}), "
+              f"prompt {first['prompt_format']}, seed {first['seed']}, harness "
+              f"{first['harness_version']}@{str(first['harness_git_sha'])[:12]}", highlight=False)
+
+
+@app.command("list")
+def list_(
+    data_dir: Annotated[str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")] = None,
+) -> None:
+    """Benchmarks (family, size, dataset source) and backends."""
+    from benchmarks import registry
+    from harness.backends import BUILTIN_BACKENDS, backend_names
+
+    table = Table(title="benchmarks")
+    for col in ("name", "family", "size", "source", "metrics"):
+        table.add_column(col)
+    for name in sorted(registry.available()):
+        bench = registry.create(name, data_dir)
+        sources = ", ".join(f"{f.source_repo}@{f.revision[:10]}" for f in bench.data_files.values())
+        table.add_row(name, bench.family, str(bench.size_hint or "?"), sources,
+                      ", ".join(m.name for m in bench.metrics))
+    table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", "pass@1")
+    out.print(table)
+    suites = Table(title="suites")
+    suites.add_column("suite")
+    suites.add_column("benchmarks")
+    for suite, members in registry.SUITES.items():
+        suites.add_row(suite, ", ".join(members))
+    out.print(suites)
+    backends = Table(title="backends")
+    backends.add_column("backend")
+    backends.add_column("what")
+    for name in backend_names():
+        backends.add_row(name, BUILTIN_BACKENDS.get(name, ("", "", "plugin"))[2])
+    out.print(backends)
+
+
+@app.command()
+def show(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run directory or run id (prefix)")],
+    results: Annotated[str, typer.Option(help="Results directory for run ids")] = "results",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """A run's summary with 95% CIs and its identity."""
+    from harness.results import RunStore, resolve_run_dir
+
+    try:
+        run_dir = resolve_run_dir(run_ref, Path(results))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    store = RunStore(run_dir)
+    try:
+        summary = store.read_summary()
+    except Exception as exc:  # noqa: BLE001 - corrupt files: one line, not a traceback
+        _fail(f"cannot read {run_dir / 'summary'}: {type(exc).__name__}: {exc}")
+    if as_json:
+        out.print_json(summary.to_json(orient="records"))
+        return
+    manifest = store.manifest() or {}
+    out.print(f"run {manifest.get('run_id', run_dir.name)}", highlight=False)
+    _print_summary(summary)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(app())

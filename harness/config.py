@@ -1,0 +1,131 @@
+"""Run configuration: CLI flags and YAML keys are the same fields, validated in one place."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from harness import __version__
+from harness.types import stable_hash
+
+EMBEDDED_MODEL = "gemma-3-270m-q4_k_m"
+DEFAULT_LIMIT_EMBEDDED = 5
+
+
+class ConfigError(ValueError):
+    """A broken config file or flag combination, reported as one line."""
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(None, description="model name/path; none = the embedded default")
+    backend: str | None = Field(None, description="embedded | openai | vllm | hf | replay | ...")
+    base_url: str | None = None
+    api_key_env: str | None = Field(None, description="env var holding the API key")
+    benchmarks: list[str] = Field(default_factory=lambda: ["default"])
+    limit: int | None = Field(None, ge=1)
+    n_samples: int = Field(1, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(None, ge=1, description="default: each benchmark's own")
+    system_prompt: str | None = Field(None, description="path of a text file")
+    seed: int = 0
+    concurrency: int = Field(8, ge=1)
+    data_dir: str | None = None
+    output: str = "results"
+    prompt_format: Literal["auto", "chat", "completion"] = "auto"
+    replay_file: str | None = None
+    sandbox_workers: int | None = Field(None, ge=1)
+    backend_options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("benchmarks", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    def resolved_backend(self) -> str:
+        if self.backend:
+            return self.backend
+        if self.replay_file:
+            return "replay"
+        return "embedded" if self.model is None else "openai"
+
+    def resolved_model(self) -> str:
+        if self.model:
+            return self.model
+        return "replay" if self.resolved_backend() == "replay" else EMBEDDED_MODEL
+
+    def resolved_limit(self) -> int | None:
+        """The embedded default runs a small slice so the first run finishes in minutes."""
+        if self.limit is None and self.model is None and self.benchmarks == ["default"]:
+            return DEFAULT_LIMIT_EMBEDDED
+        return self.limit
+
+    def system_prompt_text(self) -> str | None:
+        if not self.system_prompt:
+            return None
+        path = Path(self.system_prompt)
+        if not path.is_file():
+            raise ConfigError(f"system prompt file not found: {path}")
+        return path.read_text(encoding="utf-8")
+
+
+def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig:
+    """YAML first, then explicit CLI flags on top (flags left unset do not override)."""
+    data: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {_one_line(str(exc))}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must be a mapping of run keys")
+        data.update({k.replace("-", "_"): v for k, v in loaded.items()})
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return RunConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"invalid {where}: {first['msg']}") from exc
+
+
+def run_identity(config: RunConfig, backend_info: dict[str, Any], prompt_format: str) -> dict[str, Any]:
+    """Everything that changes the answers or their scoring. Same identity = same run dir."""
+    return {
+        "harness_version": __version__,
+        "model": config.resolved_model(),
+        "backend": backend_info["backend"],
+        "model_revision": backend_info.get("model_revision"),
+        "prompt_format": prompt_format,
+        "system_prompt_sha": _sha(config.system_prompt_text()),
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "max_tokens": config.max_tokens,
+        "n_samples": config.n_samples,
+        "seed": config.seed,
+        "replay_sha": backend_info.get("details", {}).get("replay_sha256"),
+    }
+
+
+def run_id_for(identity: dict[str, Any]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", identity["model"].split("/")[-1]).strip("-")[:48]
+    return f"{slug or 'model'}-{identity['backend']}-{stable_hash(identity, 10)}"
+
+
+def _sha(text: str | None) -> str | None:
+    return stable_hash(text, 16) if text is not None else None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,95 @@
+"""Response post-processing shared by every scorer: reasoning removal and code extraction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_CLOSE_ONLY = re.compile(r"^(.*?)</(think|thinking|reasoning)>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
+
+
+@dataclass
+class Cleaned:
+    answer: str
+    reasoning: str | None
+    truncated: bool  # a reasoning block was opened and never closed
+
+
+def strip_reasoning(text: str, reasoning_field: str | None = None) -> Cleaned:
+    """Split chain-of-thought from the answer so scorers only see what the user would see.
+
+    Handles `<think>…</think>` anywhere, a leading `…</think>` (templates that open the tag in
+    the prompt), and an unterminated `<think>` (the model ran out of tokens while thinking:
+    the answer is empty and the sample is marked truncated).
+    """
+    parts = [reasoning_field] if reasoning_field else []
+    truncated = False
+    answer = text or ""
+    lead = _THINK_CLOSE_ONLY.match(answer)
+    if lead and not _THINK_OPEN.search(lead.group(1)):
+        parts.append(lead.group(1).strip())
+        answer = answer[lead.end() :]
+
+    def take(match: re.Match[str]) -> str:
+        parts.append(match.group(2).strip())
+        return ""
+
+    answer = _THINK_BLOCK.sub(take, answer)
+    dangling = _THINK_OPEN.search(answer)
+    if dangling:
+        parts.append(answer[dangling.end() :].strip())
+        answer = answer[: dangling.start()]
+        truncated = True
+    reasoning = "\n\n".join(p for p in parts if p) or None
+    return Cleaned(answer=answer.strip("\n"), reasoning=reasoning, truncated=truncated)
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str  # normalised fence tag, "" when the fence has none
+    code: str
+    index: int
+
+
+_LANG_ALIASES = {"py": "python", "python3": "python", "js": "javascript", "ts": "typescript",
+                 "c++": "cpp", "cs": "csharp", "c#": "csharp", "golang": "go", "rs": "rust"}
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Every fenced block, in order (an unclosed final fence counts: outputs get cut off)."""
+    blocks = [
+        CodeBlock(_LANG_ALIASES.get(m.group(1).lower(), m.group(1).lower()), m.group(2), i)
+        for i, m in enumerate(_FENCE.finditer(text))
+    ]
+    tail_start = text.rfind("```")
+    if text.count("```") % 2 == 1 and tail_start >= 0:
+        header, _, body = text[tail_start + 3 :].partition("\n")
+        lang = header.strip().lower()
+        blocks.append(CodeBlock(_LANG_ALIASES.get(lang, lang), body, len(blocks)))
+    return blocks
+
+
+def python_program(text: str, entry_point: str | None, prefix: str = "") -> str:
+    """The Python program a response stands for.
+
+    Prefers fenced python (or untagged) blocks, joined; falls back to the raw text. When the
+    entry point is not defined by the code (the model wrote only a body or only helpers), the
+    prompt's `prefix` (signature and docstring) is put in front, as a completion would be.
+    """
+    blocks = [b.code for b in code_blocks(text) if b.language in ("python", "")]
+    code = "\n\n".join(blocks) if blocks else text
+    if entry_point and not re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M):
+        return prefix + code
+    return code
+
+
+def truncate_at_stops(text: str, stops: tuple[str, ...]) -> str:
+    cut = len(text)
+    for stop in stops:
+        pos = text.find(stop)
+        if pos != -1:
+            cut = min(cut, pos)
+    return text[:cut]

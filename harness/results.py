@@ -1,0 +1,245 @@
+"""Results on disk: one directory per run, Parquet parts written as samples finish.
+
+    <output>/<run_id>/run.json            identity and config of the run (no secrets)
+    <output>/<run_id>/generations.jsonl   every model answer, appended as it arrives (resume cache)
+    <output>/<run_id>/samples/part-*.parquet   scored rows, one part per scored batch
+    <output>/<run_id>/summary/part-0.parquet   metrics with 95% CIs (rewritten at the end)
+
+Parts are written to a temporary name and renamed, so a killed run never leaves a torn file;
+`pandas.read_parquet(<run>/samples)` reads all parts. The schema is fixed here (and in
+results/README.md) so that every part of every run has the same columns and types.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.types import Generation
+
+SCHEMA_VERSION = 1
+
+IDENTITY_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("schema_version", pa.int32()),
+    ("run_id", pa.string()),
+    ("created_at", pa.string()),
+    ("harness_version", pa.string()),
+    ("harness_git_sha", pa.string()),
+    ("model", pa.string()),
+    ("model_revision", pa.string()),
+    ("backend", pa.string()),
+    ("backend_details", pa.string()),
+    ("prompt_format", pa.string()),
+    ("system_prompt_sha", pa.string()),
+    ("chat_template_sha", pa.string()),
+    ("generation_params", pa.string()),
+    ("seed", pa.int64()),
+]
+
+SAMPLE_FIELDS: list[tuple[str, pa.DataType]] = [
+    *IDENTITY_FIELDS,
+    ("benchmark", pa.string()),
+    ("family", pa.string()),
+    ("benchmark_version", pa.string()),
+    ("dataset_id", pa.string()),
+    ("dataset_revision", pa.string()),
+    ("dataset_sha256", pa.string()),
+    ("sample_id", pa.string()),
+    ("sample_index", pa.int32()),
+    ("language", pa.string()),
+    ("cwe", pa.string()),
+    ("prompt_hash", pa.string()),
+    ("prompt", pa.string()),
+    ("response", pa.string()),
+    ("reasoning", pa.string()),
+    ("finish_reason", pa.string()),
+    ("truncated", pa.bool_()),
+    ("prompt_tokens", pa.int64()),
+    ("completion_tokens", pa.int64()),
+    ("latency_s", pa.float64()),
+    ("status", pa.string()),  # ok | error (generation or scoring failed; still counted)
+    ("error", pa.string()),
+    ("scorer", pa.string()),
+    ("scorer_version", pa.string()),
+    ("score", pa.float64()),
+    ("scores", pa.string()),  # JSON: named sub-scores (e.g. base / plus)
+    ("label", pa.string()),
+    ("explanation", pa.string()),
+    ("details", pa.string()),  # JSON
+    ("findings", pa.string()),  # JSON list: rule, cwe, severity, line, analyzer
+]
+SAMPLE_SCHEMA = pa.schema(SAMPLE_FIELDS)
+
+SUMMARY_FIELDS: list[tuple[str, pa.DataType]] = [
+    *IDENTITY_FIELDS,
+    ("benchmark", pa.string()),
+    ("family", pa.string()),
+    ("benchmark_version", pa.string()),
+    ("dataset_revision", pa.string()),
+    ("scorer", pa.string()),
+    ("scorer_version", pa.string()),
+    ("metric", pa.string()),
+    ("value", pa.float64()),
+    ("ci_low", pa.float64()),
+    ("ci_high", pa.float64()),
+    ("n", pa.int64()),  # samples (tasks) in the denominator, errors included
+    ("n_errors", pa.int64()),
+    ("higher_is_better", pa.bool_()),
+]
+SUMMARY_SCHEMA = pa.schema(SUMMARY_FIELDS)
+
+
+class SchemaMismatch(RuntimeError):
+    pass
+
+
+def _clean(value: Any) -> Any:
+    """pandas turns missing strings into NaN; Parquet columns keep them as null."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def table_from_rows(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    columns = {name: [_clean(row.get(name)) for row in rows] for name in schema.names}
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _write_atomic(table: pa.Table, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)
+
+
+class RunStore:
+    """All file access of one run directory."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir
+        self.samples_dir = run_dir / "samples"
+        self.summary_dir = run_dir / "summary"
+        self.generations_file = run_dir / "generations.jsonl"
+        self._lock = threading.Lock()
+        self._gen_handle = None
+        self._next_part = self._count_parts()
+
+    def _count_parts(self) -> int:
+        if not self.samples_dir.exists():
+            return 0
+        numbers = [int(p.stem.split("-")[1]) for p in self.samples_dir.glob("part-*.parquet")]
+        return max(numbers, default=-1) + 1
+
+    # --- run identity -------------------------------------------------------------------
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / ".run.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        os.replace(tmp, self.dir / "run.json")
+
+    def manifest(self) -> dict[str, Any] | None:
+        path = self.dir / "run.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    # --- generation cache ---------------------------------------------------------------
+    def load_generations(self) -> dict[str, Generation]:
+        """Answers already paid for. A torn last line (killed mid-write) is skipped."""
+        cache: dict[str, Generation] = {}
+        if not self.generations_file.exists():
+            return cache
+        with self.generations_file.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                    generation = Generation.from_json(record["generation"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if not generation.error:  # failed calls are retried on resume
+                    cache[record["key"]] = generation
+        return cache
+
+    def append_generation(self, key: str, generation: Generation) -> None:
+        with self._lock:
+            if self._gen_handle is None:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._gen_handle = self.generations_file.open("a", encoding="utf-8")
+            record = {"key": key, "generation": generation.to_json()}
+            self._gen_handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._gen_handle.flush()
+
+    # --- scored samples -----------------------------------------------------------------
+    def append_samples(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            target = self.samples_dir / f"part-{self._next_part:06d}.parquet"
+            self._next_part += 1
+            _write_atomic(table_from_rows(rows, SAMPLE_SCHEMA), target)
+
+    def finished_keys(self) -> set[tuple[str, str, int]]:
+        """(benchmark, sample_id, sample_index) of rows already stored with status ok."""
+        frame = self.read_samples(columns=["benchmark", "sample_id", "sample_index", "status"])
+        if frame.empty:
+            return set()
+        done = frame[frame["status"] == "ok"]
+        return set(zip(done["benchmark"], done["sample_id"], done["sample_index"].astype(int)))
+
+    def read_samples(self, columns: list[str] | None = None) -> pd.DataFrame:
+        return read_parts(self.samples_dir, SAMPLE_SCHEMA, columns)
+
+    def compact_samples(self) -> None:
+        """Keep the latest row per sample (a resumed error row is superseded) in one part."""
+        frame = self.read_samples()
+        parts = sorted(self.samples_dir.glob("part-*.parquet"))
+        if len(parts) <= 1 and not frame.duplicated(["benchmark", "sample_id", "sample_index"]).any():
+            return
+        frame = frame.drop_duplicates(["benchmark", "sample_id", "sample_index"], keep="last")
+        table = pa.Table.from_pandas(frame, schema=SAMPLE_SCHEMA, preserve_index=False)
+        with self._lock:
+            target = self.samples_dir / f"part-{self._next_part:06d}.parquet"
+            self._next_part += 1
+            _write_atomic(table, target)
+            for part in parts:
+                part.unlink()
+
+    def write_summary(self, rows: list[dict[str, Any]]) -> None:
+        _write_atomic(table_from_rows(rows, SUMMARY_SCHEMA), self.summary_dir / "part-0.parquet")
+
+    def read_summary(self) -> pd.DataFrame:
+        return read_parts(self.summary_dir, SUMMARY_SCHEMA, None)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._gen_handle is not None:
+                self._gen_handle.close()
+                self._gen_handle = None
+
+
+def read_parts(directory: Path, schema: pa.Schema, columns: Iterable[str] | None) -> pd.DataFrame:
+    parts = sorted(directory.glob("part-*.parquet")) if directory.exists() else []
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in (columns or schema.names)})
+    wanted = list(columns) if columns else None
+    tables = [pq.read_table(part, columns=wanted) for part in parts]
+    return pa.concat_tables(tables).to_pandas()
+
+
+def resolve_run_dir(ref: str, results_root: Path) -> Path:
+    """A run given as a path, or as a run id (or unique prefix) under the results root."""
+    path = Path(ref)
+    if (path / "run.json").exists():
+        return path
+    candidates = sorted(p for p in results_root.glob(f"{ref}*") if (p / "run.json").exists())
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise FileNotFoundError(f"no run {ref!r} (looked for {path} and under {results_root})")
+    raise FileNotFoundError(f"run {ref!r} is ambiguous: {', '.join(c.name for c in candidates)}")

@@ -1,0 +1,348 @@
+"""One `purpbench run`: samples -> one backend call -> persisted answers -> scores -> Parquet.
+
+Durability: every answer is appended to the run's generation log the moment it arrives, and
+scored rows are written in small parts, so `kill -9` loses only what was in flight. Running the
+same command again finds the run by its identity, skips finished samples and takes unscored
+answers from the log: no model call is repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmarks import registry
+from benchmarks.base import Benchmark, ScoringContext, ScoringItem
+from harness import __version__
+from harness.backends import BackendOptions, create_backend
+from harness.backends.base import BackendInfo
+from harness.config import RunConfig, run_id_for, run_identity
+from harness.postprocess import strip_reasoning
+from harness.results import SCHEMA_VERSION, RunStore
+from harness.summary import summarize
+from harness.types import Generation, GenerationRequest, Message, Sample, Score, stable_hash
+
+SCORE_BATCH = 32
+
+
+@dataclass
+class Job:
+    """One (benchmark, sample, sample_index) to answer and score."""
+
+    benchmark: Benchmark
+    sample: Sample
+    sample_index: int
+    request: GenerationRequest
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    n_jobs: int
+    n_skipped: int
+    n_cached: int
+    n_generated: int
+    wall_s: float
+    summary: Any = None
+    model_calls: int = 0
+
+
+@dataclass
+class Progress:
+    """Callbacks so the CLI can draw a progress bar without the runner knowing about rich."""
+
+    start: Callable[[int], None] = lambda total: None
+    advance: Callable[[int], None] = lambda n: None
+    note: Callable[[str], None] = lambda text: None
+
+
+def harness_git_sha() -> str:
+    """The harness source revision (with '-dirty' when modified), or the env override."""
+    if os.environ.get("PURPBENCH_GIT_SHA"):
+        return os.environ["PURPBENCH_GIT_SHA"]
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def render_request(
+    sample: Sample, index: int, benchmark: Benchmark, config: RunConfig, prompt_format: str,
+    system_prompt: str | None, identity_key: str,
+) -> GenerationRequest:
+    max_tokens = config.max_tokens or benchmark.default_max_tokens
+    stops = benchmark.stop_sequences(prompt_format)
+    messages: tuple[Message, ...] | None = None
+    prompt: str | None = None
+    if prompt_format == "chat":
+        messages = tuple(([Message("system", system_prompt)] if system_prompt else []) + sample.messages)
+        body: Any = [(m.role, m.content) for m in messages]
+    else:
+        prompt = sample.completion_prompt or render_as_text(sample.messages)
+        if system_prompt:
+            prompt = f"{system_prompt}\n\n{prompt}"
+        body = prompt
+    seed = config.seed + index
+    parts = [identity_key, body, max_tokens, config.temperature, config.top_p, seed, stops, index]
+    if config.resolved_backend() == "replay":  # replayed answers belong to one sample, never shared
+        parts += [benchmark.name, sample.id]
+    key = stable_hash(parts, 24)
+    return GenerationRequest(
+        key=key, benchmark=benchmark.name, sample_id=sample.id, sample_index=index,
+        messages=messages, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature,
+        top_p=config.top_p, seed=seed, stop=stops,
+    )
+
+
+def render_as_text(messages: Iterable[Message]) -> str:
+    """Plain-text rendering of a chat for base models without a chat template (format v1)."""
+    lines = []
+    for m in messages:
+        lines.append(m.content if m.role == "system" else f"{m.role.capitalize()}: {m.content}")
+    return "\n\n".join(lines) + "\n\nAssistant:"
+
+
+class Runner:
+    def __init__(self, config: RunConfig, progress: Progress | None = None) -> None:
+        self.config = config
+        self.progress = progress or Progress()
+
+    def run(self) -> RunOutcome:
+        started = time.monotonic()
+        cfg = self.config
+        names = registry.expand(cfg.benchmarks)
+        benchmarks = [registry.create(name, cfg.data_dir) for name in names]
+        limit = cfg.resolved_limit()
+        samples = {b.name: b.load()[:limit] if limit else b.load() for b in benchmarks}
+        system_prompt = cfg.system_prompt_text()
+
+        backend = create_backend(cfg.resolved_backend(), self._backend_options())
+        try:
+            info = backend.info()
+            prompt_format = cfg.prompt_format
+            if prompt_format == "auto":
+                prompt_format = "chat" if info.supports_chat else "completion"
+            identity = run_identity(cfg, info.__dict__, prompt_format)
+            run_id = run_id_for(identity)
+            store = RunStore(Path(cfg.output) / run_id)
+            identity_key = stable_hash(identity, 24)
+            jobs = [
+                Job(b, s, i, render_request(s, i, b, cfg, prompt_format, system_prompt, identity_key))
+                for b in benchmarks for s in samples[b.name] for i in range(cfg.n_samples)
+            ]
+            base_row = self._base_row(run_id, info, prompt_format, identity, system_prompt)
+            self._write_manifest(store, base_row, identity, info, benchmarks, limit)
+            outcome = self._execute(jobs, backend, store, base_row)
+        finally:
+            backend.close()
+        outcome.run_dir = store.dir
+        store.compact_samples()
+        frame = store.read_samples()
+        summary_rows = summarize(frame, {b.name: b for b in benchmarks}, cfg.n_samples)
+        store.write_summary(summary_rows)
+        store.close()
+        outcome.summary = store.read_summary()
+        outcome.wall_s = time.monotonic() - started
+        return outcome
+
+    def _backend_options(self) -> BackendOptions:
+        cfg = self.config
+        extra = dict(cfg.backend_options)
+        known = set(BackendOptions.__dataclass_fields__) - {"model", "extra"}
+        direct = {k: extra.pop(k) for k in list(extra) if k in known}
+        return BackendOptions(
+            model=cfg.resolved_model(), base_url=cfg.base_url, api_key_env=cfg.api_key_env,
+            concurrency=cfg.concurrency, replay_file=cfg.replay_file, extra=extra, **direct,
+        )
+
+    def _base_row(self, run_id: str, info: BackendInfo, prompt_format: str,
+                  identity: dict[str, Any], system_prompt: str | None) -> dict[str, Any]:
+        cfg = self.config
+        params = {"temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens,
+                  "n_samples": cfg.n_samples}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": run_id,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "harness_version": __version__,
+            "harness_git_sha": harness_git_sha(),
+            "model": cfg.resolved_model(),
+            "model_revision": info.model_revision,
+            "backend": info.backend,
+            "backend_details": json.dumps(info.details, sort_keys=True, default=str),
+            "prompt_format": f"{prompt_format}:v1",
+            "system_prompt_sha": identity["system_prompt_sha"],
+            "chat_template_sha": info.chat_template_hash,
+            "generation_params": json.dumps(params, sort_keys=True),
+            "seed": cfg.seed,
+        }
+
+    def _write_manifest(self, store: RunStore, base_row: dict[str, Any], identity: dict[str, Any],
+                        info: BackendInfo, benchmarks: list[Benchmark], limit: int | None) -> None:
+        previous = store.manifest() or {}
+        invocations = previous.get("invocations", [])
+        invocations.append({"at": base_row["created_at"], "benchmarks": [b.name for b in benchmarks],
+                            "limit": limit, "harness_git_sha": base_row["harness_git_sha"]})
+        config = self.config.model_dump()
+        config["system_prompt_text"] = self.config.system_prompt_text()
+        store.write_manifest({
+            "schema_version": SCHEMA_VERSION, "run_id": base_row["run_id"], "identity": identity,
+            "backend_info": info.__dict__, "config": config, "invocations": invocations,
+            "datasets": {b.name: b.dataset_identity() for b in benchmarks},
+        })
+
+    def _execute(self, jobs: list[Job], backend, store: RunStore, base_row: dict[str, Any]) -> RunOutcome:
+        finished = store.finished_keys()
+        todo = [j for j in jobs if (j.benchmark.name, j.sample.id, j.sample_index) not in finished]
+        cache = store.load_generations()
+        cached = [j for j in todo if j.request.key in cache]
+        to_generate: dict[str, list[Job]] = defaultdict(list)  # identical prompts asked once
+        for job in todo:
+            if job.request.key not in cache:
+                to_generate[job.request.key].append(job)
+        outcome = RunOutcome(store.dir, len(jobs), len(jobs) - len(todo), len(cached),
+                             len(to_generate), 0.0)
+        self.progress.start(len(todo))
+        if not todo:
+            return outcome
+        scorer = _ScoringWorker(store, base_row, ScoringContext(workers=self.config.sandbox_workers
+                                                                or os.cpu_count() or 1), self.progress)
+        scorer.start()
+        try:
+            for job in cached:
+                scorer.put(job, cache[job.request.key])
+            requests = [group[0].request for group in to_generate.values()]
+            if requests:
+                for request, generation in backend.generate(requests):
+                    outcome.model_calls += 1
+                    store.append_generation(request.key, generation)
+                    for job in to_generate[request.key]:
+                        scorer.put(job, generation)
+        finally:
+            scorer.finish()
+        return outcome
+
+
+class _ScoringWorker(threading.Thread):
+    """Scores answers in batches per benchmark while generation goes on, writing each batch."""
+
+    def __init__(self, store: RunStore, base_row: dict[str, Any], ctx: ScoringContext,
+                 progress: Progress) -> None:
+        super().__init__(name="purpbench-scoring", daemon=True)
+        self.store, self.base_row, self.ctx, self.progress = store, base_row, ctx, progress
+        self.inbox: queue.Queue[tuple[Job, Generation] | None] = queue.Queue()
+        self.failure: BaseException | None = None
+
+    def put(self, job: Job, generation: Generation) -> None:
+        self.inbox.put((job, generation))
+
+    def finish(self) -> None:
+        self.inbox.put(None)
+        self.join()
+        if self.failure:
+            raise self.failure
+
+    def run(self) -> None:
+        pending: dict[str, list[tuple[Job, Generation]]] = defaultdict(list)
+        done = False
+        while not done:
+            try:
+                item = self.inbox.get(timeout=0.5)
+            except queue.Empty:
+                item = "idle"
+            if item is None:
+                done = True
+            elif item != "idle":
+                job, generation = item
+                pending[job.benchmark.name].append((job, generation))
+            for name in list(pending):
+                if done or item == "idle" or len(pending[name]) >= SCORE_BATCH:
+                    batch = pending.pop(name)
+                    try:
+                        self.store.append_samples(self._score(batch))
+                    except BaseException as exc:  # noqa: BLE001 - keep the thread's failure
+                        self.failure = exc
+                        return
+                    self.progress.advance(len(batch))
+
+    def _score(self, batch: list[tuple[Job, Generation]]) -> list[dict[str, Any]]:
+        benchmark = batch[0][0].benchmark
+        items, rows, scorable = [], [], []
+        for job, generation in batch:
+            cleaned = strip_reasoning(generation.text, generation.reasoning)
+            item = ScoringItem(job.sample, job.sample_index, generation, cleaned.answer,
+                               self.base_row["prompt_format"].split(":")[0])
+            items.append((item, cleaned.reasoning, cleaned.truncated))
+        for n, (item, _, _) in enumerate(items):
+            if not item.generation.error:
+                scorable.append(n)
+        scores: dict[int, Score] = {}
+        if scorable:
+            try:
+                got = benchmark.score([items[n][0] for n in scorable], self.ctx)
+                scores = dict(zip(scorable, got))
+            except Exception as exc:  # noqa: BLE001 - a scorer bug must not lose the answers
+                reason = f"scorer failed: {type(exc).__name__}: {exc}"
+                scores = {n: Score(0.0, "error", status="error", explanation=reason) for n in scorable}
+        for n, (item, reasoning, truncated) in enumerate(items):
+            score = scores.get(n) or Score(0.0, "error", status="error",
+                                           explanation=f"generation failed: {item.generation.error}")
+            rows.append(self._row(batch[n][0], item, reasoning, truncated, score, benchmark))
+        return rows
+
+    def _row(self, job: Job, item: ScoringItem, reasoning: str | None, truncated: bool,
+             score: Score, benchmark: Benchmark) -> dict[str, Any]:
+        gen = item.generation
+        request = job.request
+        prompt_text = request.prompt if request.prompt is not None else json.dumps(
+            [{"role": m.role, "content": m.content} for m in request.messages or ()], ensure_ascii=False)
+        meta = job.sample.metadata
+        status = "error" if (gen.error or score.status == "error") else "ok"
+        return {
+            **self.base_row,
+            **benchmark.dataset_identity(),
+            "benchmark": benchmark.name,
+            "family": benchmark.family,
+            "benchmark_version": benchmark.version,
+            "sample_id": job.sample.id,
+            "sample_index": job.sample_index,
+            "language": meta.get("language"),
+            "cwe": meta.get("cwe"),
+            "prompt_hash": stable_hash(prompt_text, 16),
+            "prompt": prompt_text,
+            "response": item.response,
+            "reasoning": reasoning,
+            "finish_reason": gen.finish_reason,
+            "truncated": truncated or gen.finish_reason == "length",
+            "prompt_tokens": gen.prompt_tokens,
+            "completion_tokens": gen.completion_tokens,
+            "latency_s": gen.latency_s,
+            "status": status,
+            "error": gen.error or (score.explanation if score.status == "error" else None),
+            "scorer": benchmark.scorer_name,
+            "scorer_version": benchmark.scorer_version,
+            "score": score.value,
+            "scores": json.dumps(score.values, sort_keys=True),
+            "label": score.label,
+            "explanation": score.explanation,
+            "details": json.dumps(score.details, default=str),
+            "findings": json.dumps(score.details.get("findings", []), default=str),
+        }
+
+
+__all__ = ["Progress", "RunOutcome", "Runner"]

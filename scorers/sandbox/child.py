@@ -1,0 +1,201 @@
+"""The program that runs INSIDE the sandbox (stdlib only; its source is passed with `python -c`).
+
+It reads one JSON payload from stdin, applies rlimits, drops privileges, then runs untrusted
+code. Verdicts are never decided here: the child only reports what the code returned, encoded
+with exact builtin types, on a private result channel. The parent compares against expected
+values it never sent, so a program that exits early, calls os._exit, returns objects that
+compare equal to everything, or writes fake results cannot turn a failure into a pass.
+
+Result channel lines (JSON): {"i": k, "out": <encoded>, "t": seconds} per input,
+{"i": k, "exc": "TypeError: ..."} on an exception, {"i": k, "timeout": true} on a per-input
+time limit, and a final {"done": <nonce>}.
+"""
+
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import time
+
+MAX_DEPTH = 100
+
+
+class Unencodable(Exception):
+    pass
+
+
+def encode(value, depth=0):
+    """Exact-type encoding: only builtin values come out, whatever the program returned.
+
+    Containers are read through the builtin methods (dict.items, list.__iter__, ...), so a
+    subclass such as Counter or a namedtuple is compared by content and any overridden
+    __eq__/__iter__ is never called; scalars must be exactly int/float/str/bool/None.
+    """
+    if depth > MAX_DEPTH:
+        raise Unencodable("nesting too deep")
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value
+    if kind is int:
+        return value if -(2**53) < value < 2**53 else {"$int": hex(value)}
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, list):
+        return [encode(v, depth + 1) for v in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(v, depth + 1) for v in tuple.__iter__(value)]}
+    if isinstance(value, dict):
+        items = dict.items(value)
+        return {"$dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in items]}
+    if isinstance(value, (set, frozenset)):
+        return {"$set": [encode(v, depth + 1) for v in set.__iter__(set(value))]}
+    if kind is complex:
+        return {"$complex": [encode(value.real), encode(value.imag)]}
+    if kind is bytes:
+        return {"$bytes": value.hex()}
+    if getattr(kind, "__module__", "") == "numpy" and hasattr(value, "tolist"):
+        # numpy scalars/arrays: re-encode their builtin form (still exact-type checked).
+        return encode(value.tolist(), depth + 1)
+    raise Unencodable(f"unsupported return type {kind.__name__}")
+
+
+def decode(value):
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        ((tag, inner),) = value.items()
+        if tag == "$int":
+            return int(inner, 16)
+        if tag == "$float":
+            return float(inner)
+        if tag == "$tuple":
+            return tuple(decode(v) for v in inner)
+        if tag == "$dict":
+            return {_hashable(decode(k)): decode(v) for k, v in inner}
+        if tag == "$set":
+            return {_hashable(decode(v)) for v in inner}
+        if tag == "$complex":
+            return complex(decode(inner[0]), decode(inner[1]))
+        if tag == "$bytes":
+            return bytes.fromhex(inner)
+        raise ValueError(f"unknown tag {tag}")
+    return value
+
+
+def _hashable(value):
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
+
+
+class InputTimeout(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise InputTimeout()
+
+
+def apply_limits(limits):
+    pairs = [
+        (resource.RLIMIT_AS, limits["memory_bytes"]),
+        (resource.RLIMIT_CPU, limits["cpu_s"]),
+        (resource.RLIMIT_NPROC, limits["processes"]),
+        (resource.RLIMIT_FSIZE, limits["file_bytes"]),
+        (resource.RLIMIT_NOFILE, limits["open_files"]),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for which, value in pairs:
+        resource.setrlimit(which, (value, value))
+
+
+def drop_privileges(uid):
+    if uid is None or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def main():
+    payload = json.loads(sys.stdin.buffer.read())
+    result_fd = os.dup(1)
+    os.dup2(2, 1)  # the program's own prints go to the capped stderr pipe
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    nonce = payload.pop("nonce")
+    apply_limits(payload["limits"])
+    drop_privileges(payload.get("uid"))
+
+    def emit(record):
+        data = (json.dumps(record) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(result_fd, view) :]
+
+    namespace = {"__name__": "__main__"}
+    try:
+        exec(compile(payload["code"], "solution.py", "exec"), namespace)
+    except BaseException as exc:  # noqa: BLE001 - any failure of untrusted code is a verdict
+        emit({"load_error": f"{type(exc).__name__}: {exc}"[:500]})
+        return
+
+    signal.signal(signal.SIGALRM, _alarm)
+    if payload["mode"] == "io":
+        fn = namespace.get(payload["entry_point"])
+        if not callable(fn):
+            emit({"load_error": f"no function named {payload['entry_point']!r}"})
+            return
+        limits = payload["time_limits"]
+        for i, args in enumerate(payload["inputs"]):
+            args = decode(args)
+            start = time.perf_counter()
+            try:
+                signal.setitimer(signal.ITIMER_REAL, limits[i])
+                try:
+                    out = fn(*args)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                elapsed = time.perf_counter() - start
+                if payload.get("not_none") and type(out) is not bool:
+                    out = out is not None
+                record = {"i": i, "out": encode(out), "t": elapsed}
+            except InputTimeout:
+                emit({"i": i, "timeout": True})
+                if payload.get("stop_on_failure", True):
+                    break
+                continue
+            except BaseException as exc:  # noqa: BLE001
+                emit({"i": i, "exc": f"{type(exc).__name__}: {exc}"[:300]})
+                if payload.get("stop_on_failure", True):
+                    break
+                continue
+            emit(record)
+    else:  # "script": the code (solution + tests) ran above; guarded checks happened inside it
+        test_fn = payload.get("call")
+        if test_fn:
+            fn = namespace.get(payload["entry_point"])
+            try:
+                signal.setitimer(signal.ITIMER_REAL, payload["time_limits"][0])
+                namespace[test_fn](_guard(fn))
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            except InputTimeout:
+                emit({"i": 0, "timeout": True})
+                return
+            except BaseException as exc:  # noqa: BLE001
+                emit({"i": 0, "exc": f"{type(exc).__name__}: {exc}"[:300]})
+                return
+    emit({"done": nonce})
+
+
+def _guard(fn):
+    """Hand tests a candidate whose results are plain builtin copies (no rigged __eq__)."""
+
+    def guarded(*args, **kwargs):
+        return decode(encode(fn(*args, **kwargs)))
+
+    return guarded
+
+
+if __name__ == "__main__":
+    main()

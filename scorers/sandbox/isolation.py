@@ -1,0 +1,122 @@
+"""Which kernel isolation this machine allows, probed once and recorded with every verdict.
+
+Preferred: fresh network, PID and mount namespaces (util-linux `unshare`), a private tmpfs as
+/tmp, and, when the harness runs as root, a dedicated unprivileged uid per sandbox slot. In a
+PID namespace the program cannot see or signal the harness (so "kill the parent" and
+`kill(-1)` hit nothing outside), and killing the namespace's first process reaps every process
+the program started. Where the kernel refuses, the sandbox degrades to process groups and
+rlimits and says so in the recorded `isolation` string instead of failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SANDBOX_UID_BASE = 61000  # one uid per concurrent slot: separate RLIMIT_NPROC accounting
+
+
+@dataclass(frozen=True)
+class Isolation:
+    namespaces: bool  # net + pid + mount namespaces with a private /tmp
+    user_namespace: bool  # had to create a user namespace (not root)
+    drop_uid: bool
+
+    def describe(self) -> str:
+        if not self.namespaces:
+            return "process-group+rlimits (no namespaces: network NOT isolated)"
+        parts = ["netns", "pidns", "mountns+tmpfs"]
+        if self.user_namespace:
+            parts.insert(0, "userns")
+        parts.append("uid-drop" if self.drop_uid else "same-uid")
+        parts.append("rlimits")
+        return "+".join(parts)
+
+    def command_prefix(self, slot: int, tmpfs_bytes: int) -> tuple[list[str], int | None]:
+        """argv prefix that enters the sandbox, and the uid the child should switch to."""
+        if not self.namespaces:
+            return [], None
+        flags = ["--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
+        if self.user_namespace:
+            flags.insert(0, "--map-root-user")
+            flags.insert(0, "--user")
+        uid = SANDBOX_UID_BASE + slot if self.drop_uid else None
+        script = [
+            f"mount -t tmpfs -o size={tmpfs_bytes},mode=1777 tmpfs /tmp",
+            f"mount -t tmpfs -o size={tmpfs_bytes},mode=1777 tmpfs /dev/shm 2>/dev/null",
+        ]
+        if self.drop_uid:
+            script += _unhide_interpreter_commands()
+        script.append('cd /tmp && exec "$0" "$@"')
+        return ["unshare", *flags, "--", "sh", "-c", " && ".join(script)], uid
+
+
+def _blocked_ancestor(path: str) -> str | None:
+    """The highest directory above `path` that other users cannot enter (e.g. /root)."""
+    parts = Path(path).parts
+    for depth in range(2, len(parts) + 1):
+        candidate = str(Path(*parts[:depth]))
+        try:
+            if not os.stat(candidate).st_mode & stat.S_IXOTH:
+                return candidate
+        except OSError:
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _unhide_interpreter_commands() -> tuple[str, ...]:
+    """Mount commands that let the dropped uid run this interpreter but see nothing else.
+
+    A Python installed under a private home (pyenv in /root) is unreadable once the sandbox
+    drops to an unprivileged uid. Inside the private mount namespace, each such home is covered
+    with an empty tmpfs and only the interpreter's own prefix is bind-mounted back, which also
+    hides the rest of the home (tokens, caches) from the program.
+    """
+    needed = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)})
+    by_root: dict[str, list[str]] = {}
+    for path in needed:
+        root = _blocked_ancestor(path)
+        if root:
+            by_root.setdefault(root, []).append(path)
+    commands: list[str] = []
+    for n, (root, paths) in enumerate(sorted(by_root.items())):
+        for k, path in enumerate(paths):
+            keep = f"/tmp/.keep{n}_{k}"
+            commands += [f"mkdir -p {shlex.quote(keep)}", f"mount --bind {shlex.quote(path)} {keep}"]
+        commands.append(f"mount -t tmpfs -o mode=755,size=1m tmpfs {shlex.quote(root)}")
+        for k, path in enumerate(paths):
+            keep = f"/tmp/.keep{n}_{k}"
+            commands += [f"mkdir -p {shlex.quote(path)}", f"mount --move {keep} {shlex.quote(path)}"]
+            commands.append(f"rmdir {keep}")
+    return tuple(commands)
+
+
+def _try(argv: list[str]) -> bool:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@functools.lru_cache(maxsize=1)
+def probe() -> Isolation:
+    """Find the strongest isolation that actually works here (one-off, ~50 ms)."""
+    if os.environ.get("PURPBENCH_SANDBOX_ISOLATION") == "none" or not shutil.which("unshare"):
+        return Isolation(namespaces=False, user_namespace=False, drop_uid=False)
+    is_root = os.geteuid() == 0
+    check = [sys.executable, "-I", "-c", "import socket"]
+    for user_ns in ([False, True] if is_root else [True]):
+        candidate = Isolation(namespaces=True, user_namespace=user_ns, drop_uid=is_root)
+        prefix, _ = candidate.command_prefix(0, 1024 * 1024)
+        if _try([*prefix, *check]):
+            return candidate
+    return Isolation(namespaces=False, user_namespace=False, drop_uid=False)
