@@ -17,8 +17,9 @@ from harness.data import DATA_DIR_ENV, DataUnavailable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Evaluate LLMs on safe code generation: secure code, refusal, utility.")
-console = Console(stderr=True)
-out = Console()
+# Pipes and CI logs get wide tables instead of rich's 80-column default, so nothing is cut.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -153,6 +153,9 @@ class Runner:
         outcome.run_dir = store.dir
         store.compact_samples()
         frame = store.read_samples()
+        selected = {(j.benchmark.name, j.sample.id, j.sample_index) for j in jobs}
+        keys = zip(frame["benchmark"], frame["sample_id"], frame["sample_index"].astype(int))
+        frame = frame[[k in selected for k in keys]]
         summary_rows = summarize(frame, {b.name: b for b in benchmarks}, cfg.n_samples)
         store.write_summary(summary_rows)
         store.close()

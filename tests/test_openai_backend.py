@@ -128,8 +128,8 @@ def test_empty_request_list_yields_nothing() -> None:
 @pytest.mark.parametrize("concurrency", [1, 5, 20])
 def test_concurrency_is_respected_and_reached(concurrency: int) -> None:
     """20 > the 16-connection pool shard, so this also covers several HTTP clients."""
-    with FaultServer(delay_s=0.05) as srv:
-        requests = [chat_request(i) for i in range(concurrency * 3)]
+    with FaultServer(delay_s=0.2) as srv:
+        requests = [chat_request(i) for i in range(concurrency * 2)]
         gens = run_all(make_backend(srv.base_url, concurrency=concurrency), requests)
         assert srv.max_in_flight == concurrency
     assert all(g.error is None for g in gens.values())

@@ -8,6 +8,7 @@ with `--backend embedded --model path/to/model.gguf`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -57,13 +58,14 @@ class EmbeddedBackend(ModelBackend):
                 from llama_cpp import Llama
             except ImportError as exc:
                 raise BackendError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
-            self._llm = Llama(
-                model_path=str(self._model_path()),
-                n_ctx=self.options.n_ctx,
-                n_threads=self.options.threads or os.cpu_count(),
-                seed=0,
-                verbose=False,
-            )
+            with _quiet_stderr():  # llama.cpp prints load chatter even with verbose=False
+                self._llm = Llama(
+                    model_path=str(self._model_path()),
+                    n_ctx=self.options.n_ctx,
+                    n_threads=self.options.threads or os.cpu_count(),
+                    seed=0,
+                    verbose=False,
+                )
         return self._llm
 
     def info(self) -> BackendInfo:
@@ -120,6 +122,19 @@ class EmbeddedBackend(ModelBackend):
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 _SHA_CACHE: dict[tuple[str, int, float], str] = {}

@@ -125,7 +125,7 @@ class OpenAIBackend(ModelBackend):
         return self._clients
 
     def close(self) -> None:
-        """Close the HTTP client and stop the loop thread; safe to call twice."""
+        """Close the HTTP clients and stop the loop thread; safe to call twice."""
         with self._lock:
             loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
         if loop is None or thread is None:
@@ -139,7 +139,8 @@ class OpenAIBackend(ModelBackend):
             asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
-        loop.close()
+        if not thread.is_alive():
+            loop.close()
 
     # -- info -------------------------------------------------------------------------------
 
@@ -193,7 +194,8 @@ class OpenAIBackend(ModelBackend):
                     break
                 yield item
             if not fut.cancelled() and fut.exception() is not None:
-                raise BackendError(f"openai backend failed: {fut.exception()}")
+                reason = _one_line(repr(fut.exception()), self._secret())
+                raise BackendError(f"openai backend failed: {reason}")
         finally:
             fut.cancel()
 
