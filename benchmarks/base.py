@@ -55,7 +55,9 @@ class ScoringContext:
 
 class Benchmark(ABC):
     name: ClassVar[str]
-    family: ClassVar[str]  # secure-codegen | malicious-assistance | overrefusal | utility | security-qa
+    family: ClassVar[
+        str
+    ]  # secure-codegen | malicious-assistance | overrefusal | utility | security-qa
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
     data_files: ClassVar[dict[str, DataFile]] = {}
@@ -71,7 +73,9 @@ class Benchmark(ABC):
 
     def files(self) -> dict[str, ResolvedFile]:
         if self._resolved is None:
-            self._resolved = {k: resolve(spec, self.data_dir) for k, spec in self.data_files.items()}
+            self._resolved = {
+                k: resolve(spec, self.data_dir) for k, spec in self.data_files.items()
+            }
         return self._resolved
 
     def dataset_identity(self) -> dict[str, str]:

@@ -18,7 +18,8 @@ from scorers import execution
 
 CHAT_INSTRUCTION = (
     "Complete the following Python function. Reply with the complete function (including the "
-    "signature and any imports it needs) in a single ```python code block.\n\n```python\n{prompt}\n```"
+    "signature and any imports it needs) in a single ```python code block."
+    "\n\n```python\n{prompt}\n```"
 )
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ", "\n```")
 
@@ -56,7 +57,11 @@ class ExecutionBenchmark(Benchmark):
 
     def ground_truth_cache(self, ctx: ScoringContext, kind: str) -> Path:
         sha = self.dataset_identity()["dataset_sha256"].replace(";", "_")[:64]
-        return ctx.cache_dir / "groundtruth" / f"{self.name}-{kind}-{sha}-v{execution.SCORER_VERSION}.json"
+        return (
+            ctx.cache_dir
+            / "groundtruth"
+            / f"{self.name}-{kind}-{sha}-v{execution.SCORER_VERSION}.json"
+        )
 
 
 class IOBenchmark(ExecutionBenchmark):
@@ -115,8 +120,13 @@ class ScriptBenchmark(ExecutionBenchmark):
 
     def load(self) -> list[Sample]:
         return [
-            self.make_sample(r["task_id"], r["prompt"], r["entry_point"], test=r["test"],
-                             reference=r["prompt"] + r["canonical_solution"])
+            self.make_sample(
+                r["task_id"],
+                r["prompt"],
+                r["entry_point"],
+                test=r["test"],
+                reference=r["prompt"] + r["canonical_solution"],
+            )
             for r in self.records()
         ]
 
@@ -130,8 +140,13 @@ class ScriptBenchmark(ExecutionBenchmark):
         missing = [s for s in samples if s.id not in known]
         if missing:
             jobs = [
-                execution.script_job(self._script(s.metadata["reference"], s),
-                                     s.metadata["entry_point"], "check", 60.0, s.id)
+                execution.script_job(
+                    self._script(s.metadata["reference"], s),
+                    s.metadata["entry_point"],
+                    "check",
+                    60.0,
+                    s.id,
+                )
                 for s in missing
             ]
             for result in ctx.sandbox.map_unordered(jobs):
@@ -146,7 +161,9 @@ class ScriptBenchmark(ExecutionBenchmark):
         for n, it in enumerate(items):
             wall = max(self.time_floor_s, execution.TIME_FACTOR * ref[it.sample.id])
             code = self._script(self.program(it), it.sample)
-            jobs.append(execution.script_job(code, it.sample.metadata["entry_point"], "check", wall, n))
+            jobs.append(
+                execution.script_job(code, it.sample.metadata["entry_point"], "check", wall, n)
+            )
         scores: list[Score | None] = [None] * len(items)
         for result in ctx.sandbox.map_unordered(jobs):
             scores[result.tag] = execution.judge_script(result)

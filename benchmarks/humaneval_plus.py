@@ -30,7 +30,9 @@ class HumanEvalPlus(IOBenchmark):
         return read_jsonl(self.files()["problems"].path)
 
     def load(self) -> list[Sample]:
-        return [self.make_sample(r["task_id"], r["prompt"], r["entry_point"]) for r in self._records()]
+        return [
+            self.make_sample(r["task_id"], r["prompt"], r["entry_point"]) for r in self._records()
+        ]
 
     def io_tasks(self) -> dict[str, IOTask]:
         return {

@@ -30,43 +30,72 @@ def _each_arg_list_of_tuples(args: list) -> list:
 
 ARG_TYPES: dict[str, tuple[set[int], Callable[[list], Any]]] = {
     "args_are_tuples": (
-        {2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
-         630, 726, 740, 744, 809},
+        {
+            2,
+            116,
+            132,
+            143,
+            222,
+            261,
+            273,
+            394,
+            399,
+            421,
+            424,
+            429,
+            470,
+            560,
+            579,
+            596,
+            616,
+            630,
+            726,
+            740,
+            744,
+            809,
+        },
         _each_arg_tuple,
     ),
     "args_are_lists_of_tuples": (
         {63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780},
         _each_arg_list_of_tuples,
     ),
-    "first_is_list_of_tuples": (
-        {75, 413, 444, 753}, lambda a: [[tuple(x) for x in a[0]], a[1]]
-    ),
+    "first_is_list_of_tuples": ({75, 413, 444, 753}, lambda a: [[tuple(x) for x in a[0]], a[1]]),
     "second_is_tuple": ({106, 750}, lambda a: [a[0], tuple(a[1])]),
-    "first_is_tuple": (
-        {250, 405, 446, 617, 720, 763, 808}, lambda a: [tuple(a[0]), *a[1:]]
-    ),
-    "tuples_of_tuples": (
-        {259, 401, 445}, lambda a: [tuple(tuple(x) for x in arg) for arg in a]
-    ),
+    "first_is_tuple": ({250, 405, 446, 617, 720, 763, 808}, lambda a: [tuple(a[0]), *a[1:]]),
+    "tuples_of_tuples": ({259, 401, 445}, lambda a: [tuple(tuple(x) for x in arg) for arg in a]),
     "first_tuple_of_mixed": (
-        {278}, lambda a: [tuple(tuple(x) if isinstance(x, list) else x for x in a[0])]
+        {278},
+        lambda a: [tuple(tuple(x) if isinstance(x, list) else x for x in a[0])],
     ),
     "first_tuple_then_two": ({307}, lambda a: [tuple(a[0]), a[1], a[2]]),
     "dict_of_tuples": ({722}, lambda a: [{k: tuple(v) for k, v in a[0].items()}, *a[1:]]),
     "float_and_complex": ({124}, lambda a: [float(a[0]), complex(a[1])]),
     "complex": ({252}, lambda a: [complex(a[0])]),
     # EvalPlus turns empty inner lists into {} here; kept so results stay comparable.
-    "list_of_sets": ({115}, lambda a: [[set(x) if isinstance(x, list) and x else {} for x in a[0]]]),
+    "list_of_sets": (
+        {115},
+        lambda a: [[set(x) if isinstance(x, list) and x else {} for x in a[0]]],
+    ),
     "all_tuples": ({580, 615, 791}, lambda a: list(_tuples(a))),
 }
 
 SPECIAL_ORACLES = {
-    "similar_elements": "set_eq", "find_char_long": "set_eq", "common_in_nested_lists": "set_eq",
-    "extract_singly": "set_eq", "larg_nnum": "set_eq", "intersection_array": "set_eq",
-    "find_dissimilar": "set_eq", "Diff": "set_eq",
-    "check_str": "not_none", "text_match_three": "not_none", "text_starta_endb": "not_none",
-    "are_equivalent": "always", "sum_div": "or_zero",
-    "surface_Area": "pyramid_surface", "digit_distance_nums": "padded_digits",
+    "similar_elements": "set_eq",
+    "find_char_long": "set_eq",
+    "common_in_nested_lists": "set_eq",
+    "extract_singly": "set_eq",
+    "larg_nnum": "set_eq",
+    "intersection_array": "set_eq",
+    "find_dissimilar": "set_eq",
+    "Diff": "set_eq",
+    "check_str": "not_none",
+    "text_match_three": "not_none",
+    "text_starta_endb": "not_none",
+    "are_equivalent": "always",
+    "sum_div": "or_zero",
+    "surface_Area": "pyramid_surface",
+    "digit_distance_nums": "padded_digits",
 }
 
 
@@ -97,7 +126,9 @@ class MbppPlus(IOBenchmark):
         return read_jsonl(self.files()["problems"].path)
 
     def load(self) -> list[Sample]:
-        return [self.make_sample(r["task_id"], r["prompt"], r["entry_point"]) for r in self._records()]
+        return [
+            self.make_sample(r["task_id"], r["prompt"], r["entry_point"]) for r in self._records()
+        ]
 
     def io_tasks(self) -> dict[str, IOTask]:
         tasks = {}

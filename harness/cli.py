@@ -15,8 +15,11 @@ from rich.table import Table
 
 from harness.data import DATA_DIR_ENV, DataUnavailable
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Evaluate LLMs on safe code generation: secure code, refusal, utility.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evaluate LLMs on safe code generation: secure code, refusal, utility.",
+)
 # Pipes and CI logs get wide tables instead of rich's 80-column default, so nothing is cut.
 console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -29,26 +32,57 @@ def _fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def run(
-    model: Annotated[str | None, typer.Option(help="Model name, HF id or path; omit for the embedded default")] = None,
-    backend: Annotated[str | None, typer.Option(help="embedded | openai | vllm | hf | replay (default: embedded without --model, else openai)")] = None,
-    benchmarks: Annotated[str | None, typer.Option(help="Comma-separated benchmarks or suites (see `purpbench list`)")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name, HF id or path; omit for the embedded default")
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="embedded | openai | vllm | hf | replay "
+            "(default: embedded without --model, else openai)"
+        ),
+    ] = None,
+    benchmarks: Annotated[
+        str | None, typer.Option(help="Comma-separated benchmarks or suites (see `purpbench list`)")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="First N samples of each benchmark")] = None,
-    n_samples: Annotated[int | None, typer.Option(help="Generations per sample (pass@k for k <= n)")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0)")] = None,
+    n_samples: Annotated[
+        int | None, typer.Option(help="Generations per sample (pass@k for k <= n)")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Sampling temperature (default 0)")
+    ] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling (default 1)")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Max new tokens (default: per benchmark)")] = None,
-    system_prompt: Annotated[str | None, typer.Option(help="File whose text is the system prompt")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Max new tokens (default: per benchmark)")
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="File whose text is the system prompt")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed; sample i uses seed + i")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (API backends)")] = None,
-    data_dir: Annotated[str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")] = None,
-    output: Annotated[str | None, typer.Option(help="Results directory (default ./results)")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight (API backends)")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option(help="Results directory (default ./results)")
+    ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
     api_key_env: Annotated[str | None, typer.Option(help="Env var that holds the API key")] = None,
     prompt_format: Annotated[str | None, typer.Option(help="auto | chat | completion")] = None,
     replay_file: Annotated[str | None, typer.Option(help="JSONL of precomputed responses")] = None,
-    sandbox_workers: Annotated[int | None, typer.Option(help="Parallel sandboxed programs (default: nproc)")] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Backend option KEY=VALUE (repeatable)")] = None,
-    config: Annotated[str | None, typer.Option(help="YAML file with the same keys as these flags")] = None,
+    sandbox_workers: Annotated[
+        int | None, typer.Option(help="Parallel sandboxed programs (default: nproc)")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Backend option KEY=VALUE (repeatable)"),
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="YAML file with the same keys as these flags")
+    ] = None,
 ) -> None:
     """Run benchmarks on a model and write Parquet results (resumes an interrupted run)."""
     from harness.backends import BackendError
@@ -57,11 +91,24 @@ def run(
     from harness.runner import Runner
 
     overrides: dict[str, Any] = {
-        "model": model, "backend": backend, "benchmarks": benchmarks, "limit": limit,
-        "n_samples": n_samples, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
-        "system_prompt": system_prompt, "seed": seed, "concurrency": concurrency,
-        "data_dir": data_dir, "output": output, "base_url": base_url, "api_key_env": api_key_env,
-        "prompt_format": prompt_format, "replay_file": replay_file, "sandbox_workers": sandbox_workers,
+        "model": model,
+        "backend": backend,
+        "benchmarks": benchmarks,
+        "limit": limit,
+        "n_samples": n_samples,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+        "system_prompt": system_prompt,
+        "seed": seed,
+        "concurrency": concurrency,
+        "data_dir": data_dir,
+        "output": output,
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "prompt_format": prompt_format,
+        "replay_file": replay_file,
+        "sandbox_workers": sandbox_workers,
     }
     if option:
         overrides["backend_options"] = dict(_parse_option(o) for o in option)
@@ -69,8 +116,14 @@ def run(
         cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         task = bar.add_task("samples", total=None)
         hooks = RunnerProgress(
             start=lambda total: bar.update(task, total=total),
@@ -88,7 +141,9 @@ def run(
     console.print(
         f"run {outcome.run_dir.name}: {outcome.n_jobs} samples, {outcome.n_skipped} already done, "
         f"{outcome.n_cached} answers from cache, {outcome.model_calls} model calls, "
-        f"{outcome.wall_s:.1f}s", highlight=False)
+        f"{outcome.wall_s:.1f}s",
+        highlight=False,
+    )
     _print_summary(outcome.summary)
     console.print(f"results: {outcome.run_dir}", highlight=False)
 
@@ -111,19 +166,30 @@ def _print_summary(summary) -> None:
         out.print("no scored samples")
         return
     for _, row in summary.iterrows():
-        table.add_row(row["benchmark"], row["family"], row["metric"], f"{100 * row['value']:.1f}%",
-                      f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]", str(row["n"]),
-                      str(row["n_errors"]))
+        table.add_row(
+            row["benchmark"],
+            row["family"],
+            row["metric"],
+            f"{100 * row['value']:.1f}%",
+            f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]",
+            str(row["n"]),
+            str(row["n_errors"]),
+        )
     out.print(table)
     first = summary.iloc[0]
-    out.print(f"model {first['model']} ({first['backend']}, rev {str(first['model_revision'])[:12]}), "
-              f"prompt {first['prompt_format']}, seed {first['seed']}, harness "
-              f"{first['harness_version']}@{str(first['harness_git_sha'])[:12]}", highlight=False)
+    out.print(
+        f"model {first['model']} ({first['backend']}, rev {str(first['model_revision'])[:12]}), "
+        f"prompt {first['prompt_format']}, seed {first['seed']}, harness "
+        f"{first['harness_version']}@{str(first['harness_git_sha'])[:12]}",
+        highlight=False,
+    )
 
 
 @app.command("list")
 def list_(
-    data_dir: Annotated[str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")
+    ] = None,
 ) -> None:
     """Benchmarks (family, size, dataset source) and backends."""
     from benchmarks import registry
@@ -135,8 +201,13 @@ def list_(
     for name in sorted(registry.available()):
         bench = registry.create(name, data_dir)
         sources = ", ".join(f"{f.source_repo}@{f.revision[:10]}" for f in bench.data_files.values())
-        table.add_row(name, bench.family, str(bench.size_hint or "?"), sources,
-                      ", ".join(m.name for m in bench.metrics))
+        table.add_row(
+            name,
+            bench.family,
+            str(bench.size_hint or "?"),
+            sources,
+            ", ".join(m.name for m in bench.metrics),
+        )
     table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", "pass@1")
     out.print(table)
     suites = Table(title="suites")
@@ -169,7 +240,7 @@ def show(
     store = RunStore(run_dir)
     try:
         summary = store.read_summary()
-    except Exception as exc:  # noqa: BLE001 - corrupt files: one line, not a traceback
+    except Exception as exc:
         _fail(f"cannot read {run_dir / 'summary'}: {type(exc).__name__}: {exc}")
     if as_json:
         out.print_json(summary.to_json(orient="records"))

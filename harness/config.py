@@ -87,7 +87,9 @@ def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig
         try:
             loaded = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {_one_line(str(exc))}") from exc
+            raise ConfigError(
+                f"config file {path} is not valid YAML: {_one_line(str(exc))}"
+            ) from exc
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must be a mapping of run keys")
         data.update({k.replace("-", "_"): v for k, v in loaded.items()})
@@ -100,7 +102,9 @@ def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig
         raise ConfigError(f"invalid {where}: {first['msg']}") from exc
 
 
-def run_identity(config: RunConfig, backend_info: dict[str, Any], prompt_format: str) -> dict[str, Any]:
+def run_identity(
+    config: RunConfig, backend_info: dict[str, Any], prompt_format: str
+) -> dict[str, Any]:
     """Everything that changes the answers or their scoring. Same identity = same run dir."""
     return {
         "harness_version": __version__,

@@ -56,7 +56,9 @@ def sha256_of(path: Path) -> str:
 
 
 def _offline() -> bool:
-    return any(os.environ.get(v, "") not in ("", "0") for v in ("PURPBENCH_OFFLINE", "HF_HUB_OFFLINE"))
+    return any(
+        os.environ.get(v, "") not in ("", "0") for v in ("PURPBENCH_OFFLINE", "HF_HUB_OFFLINE")
+    )
 
 
 def resolve(spec: DataFile, data_dir: str | Path | None = None) -> ResolvedFile:
@@ -113,7 +115,7 @@ def _download(spec: DataFile, target: Path) -> None:
                     local_dir=tmp,
                 )
                 shutil.move(got, tmp_file)
-        except Exception as exc:  # noqa: BLE001 - network failures become one clear line
+        except Exception as exc:
             raise DataUnavailable(
                 f"could not download {spec.mirror_path} from {spec.url or spec.source_repo}: "
                 f"{type(exc).__name__}: {exc}; provide it via --data-dir or ${DATA_DIR_ENV}"

@@ -54,8 +54,17 @@ class CodeBlock:
     index: int
 
 
-_LANG_ALIASES = {"py": "python", "python3": "python", "js": "javascript", "ts": "typescript",
-                 "c++": "cpp", "cs": "csharp", "c#": "csharp", "golang": "go", "rs": "rust"}
+_LANG_ALIASES = {
+    "py": "python",
+    "python3": "python",
+    "js": "javascript",
+    "ts": "typescript",
+    "c++": "cpp",
+    "cs": "csharp",
+    "c#": "csharp",
+    "golang": "go",
+    "rs": "rust",
+}
 
 
 def code_blocks(text: str) -> list[CodeBlock]:
@@ -81,7 +90,9 @@ def python_program(text: str, entry_point: str | None, prefix: str = "") -> str:
     """
     blocks = [b.code for b in code_blocks(text) if b.language in ("python", "")]
     code = "\n\n".join(blocks) if blocks else text
-    if entry_point and not re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M):
+    if entry_point and not re.search(
+        rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M
+    ):
         return prefix + code
     return code
 

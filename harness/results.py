@@ -199,7 +199,10 @@ class RunStore:
         """Keep the latest row per sample (a resumed error row is superseded) in one part."""
         frame = self.read_samples()
         parts = sorted(self.samples_dir.glob("part-*.parquet"))
-        if len(parts) <= 1 and not frame.duplicated(["benchmark", "sample_id", "sample_index"]).any():
+        if (
+            len(parts) <= 1
+            and not frame.duplicated(["benchmark", "sample_id", "sample_index"]).any()
+        ):
             return
         frame = frame.drop_duplicates(["benchmark", "sample_id", "sample_index"], keep="last")
         table = pa.Table.from_pandas(frame, schema=SAMPLE_SCHEMA, preserve_index=False)

@@ -72,25 +72,41 @@ def harness_git_sha() -> str:
         return os.environ["PURPBENCH_GIT_SHA"]
     root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 def render_request(
-    sample: Sample, index: int, benchmark: Benchmark, config: RunConfig, prompt_format: str,
-    system_prompt: str | None, identity_key: str,
+    sample: Sample,
+    index: int,
+    benchmark: Benchmark,
+    config: RunConfig,
+    prompt_format: str,
+    system_prompt: str | None,
+    identity_key: str,
 ) -> GenerationRequest:
     max_tokens = config.max_tokens or benchmark.default_max_tokens
     stops = benchmark.stop_sequences(prompt_format)
     messages: tuple[Message, ...] | None = None
     prompt: str | None = None
     if prompt_format == "chat":
-        messages = tuple(([Message("system", system_prompt)] if system_prompt else []) + sample.messages)
+        messages = tuple(
+            ([Message("system", system_prompt)] if system_prompt else []) + sample.messages
+        )
         body: Any = [(m.role, m.content) for m in messages]
     else:
         prompt = sample.completion_prompt or render_as_text(sample.messages)
@@ -103,9 +119,17 @@ def render_request(
         parts += [benchmark.name, sample.id]
     key = stable_hash(parts, 24)
     return GenerationRequest(
-        key=key, benchmark=benchmark.name, sample_id=sample.id, sample_index=index,
-        messages=messages, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature,
-        top_p=config.top_p, seed=seed, stop=stops,
+        key=key,
+        benchmark=benchmark.name,
+        sample_id=sample.id,
+        sample_index=index,
+        messages=messages,
+        prompt=prompt,
+        max_tokens=max_tokens,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        seed=seed,
+        stop=stops,
     )
 
 
@@ -142,8 +166,15 @@ class Runner:
             store = RunStore(Path(cfg.output) / run_id)
             identity_key = stable_hash(identity, 24)
             jobs = [
-                Job(b, s, i, render_request(s, i, b, cfg, prompt_format, system_prompt, identity_key))
-                for b in benchmarks for s in samples[b.name] for i in range(cfg.n_samples)
+                Job(
+                    b,
+                    s,
+                    i,
+                    render_request(s, i, b, cfg, prompt_format, system_prompt, identity_key),
+                )
+                for b in benchmarks
+                for s in samples[b.name]
+                for i in range(cfg.n_samples)
             ]
             base_row = self._base_row(run_id, info, prompt_format, identity, system_prompt)
             self._write_manifest(store, base_row, identity, info, benchmarks, limit)
@@ -169,15 +200,30 @@ class Runner:
         known = set(BackendOptions.__dataclass_fields__) - {"model", "extra"}
         direct = {k: extra.pop(k) for k in list(extra) if k in known}
         return BackendOptions(
-            model=cfg.resolved_model(), base_url=cfg.base_url, api_key_env=cfg.api_key_env,
-            concurrency=cfg.concurrency, replay_file=cfg.replay_file, extra=extra, **direct,
+            model=cfg.resolved_model(),
+            base_url=cfg.base_url,
+            api_key_env=cfg.api_key_env,
+            concurrency=cfg.concurrency,
+            replay_file=cfg.replay_file,
+            extra=extra,
+            **direct,
         )
 
-    def _base_row(self, run_id: str, info: BackendInfo, prompt_format: str,
-                  identity: dict[str, Any], system_prompt: str | None) -> dict[str, Any]:
+    def _base_row(
+        self,
+        run_id: str,
+        info: BackendInfo,
+        prompt_format: str,
+        identity: dict[str, Any],
+        system_prompt: str | None,
+    ) -> dict[str, Any]:
         cfg = self.config
-        params = {"temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens,
-                  "n_samples": cfg.n_samples}
+        params = {
+            "temperature": cfg.temperature,
+            "top_p": cfg.top_p,
+            "max_tokens": cfg.max_tokens,
+            "n_samples": cfg.n_samples,
+        }
         return {
             "schema_version": SCHEMA_VERSION,
             "run_id": run_id,
@@ -195,21 +241,42 @@ class Runner:
             "seed": cfg.seed,
         }
 
-    def _write_manifest(self, store: RunStore, base_row: dict[str, Any], identity: dict[str, Any],
-                        info: BackendInfo, benchmarks: list[Benchmark], limit: int | None) -> None:
+    def _write_manifest(
+        self,
+        store: RunStore,
+        base_row: dict[str, Any],
+        identity: dict[str, Any],
+        info: BackendInfo,
+        benchmarks: list[Benchmark],
+        limit: int | None,
+    ) -> None:
         previous = store.manifest() or {}
         invocations = previous.get("invocations", [])
-        invocations.append({"at": base_row["created_at"], "benchmarks": [b.name for b in benchmarks],
-                            "limit": limit, "harness_git_sha": base_row["harness_git_sha"]})
+        invocations.append(
+            {
+                "at": base_row["created_at"],
+                "benchmarks": [b.name for b in benchmarks],
+                "limit": limit,
+                "harness_git_sha": base_row["harness_git_sha"],
+            }
+        )
         config = self.config.model_dump()
         config["system_prompt_text"] = self.config.system_prompt_text()
-        store.write_manifest({
-            "schema_version": SCHEMA_VERSION, "run_id": base_row["run_id"], "identity": identity,
-            "backend_info": info.__dict__, "config": config, "invocations": invocations,
-            "datasets": {b.name: b.dataset_identity() for b in benchmarks},
-        })
+        store.write_manifest(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "run_id": base_row["run_id"],
+                "identity": identity,
+                "backend_info": info.__dict__,
+                "config": config,
+                "invocations": invocations,
+                "datasets": {b.name: b.dataset_identity() for b in benchmarks},
+            }
+        )
 
-    def _execute(self, jobs: list[Job], backend, store: RunStore, base_row: dict[str, Any]) -> RunOutcome:
+    def _execute(
+        self, jobs: list[Job], backend, store: RunStore, base_row: dict[str, Any]
+    ) -> RunOutcome:
         finished = store.finished_keys()
         todo = [j for j in jobs if (j.benchmark.name, j.sample.id, j.sample_index) not in finished]
         cache = store.load_generations()
@@ -218,13 +285,18 @@ class Runner:
         for job in todo:
             if job.request.key not in cache:
                 to_generate[job.request.key].append(job)
-        outcome = RunOutcome(store.dir, len(jobs), len(jobs) - len(todo), len(cached),
-                             len(to_generate), 0.0)
+        outcome = RunOutcome(
+            store.dir, len(jobs), len(jobs) - len(todo), len(cached), len(to_generate), 0.0
+        )
         self.progress.start(len(todo))
         if not todo:
             return outcome
-        scorer = _ScoringWorker(store, base_row, ScoringContext(workers=self.config.sandbox_workers
-                                                                or os.cpu_count() or 1), self.progress)
+        scorer = _ScoringWorker(
+            store,
+            base_row,
+            ScoringContext(workers=self.config.sandbox_workers or os.cpu_count() or 1),
+            self.progress,
+        )
         scorer.start()
         try:
             for job in cached:
@@ -244,8 +316,9 @@ class Runner:
 class _ScoringWorker(threading.Thread):
     """Scores answers in batches per benchmark while generation goes on, writing each batch."""
 
-    def __init__(self, store: RunStore, base_row: dict[str, Any], ctx: ScoringContext,
-                 progress: Progress) -> None:
+    def __init__(
+        self, store: RunStore, base_row: dict[str, Any], ctx: ScoringContext, progress: Progress
+    ) -> None:
         super().__init__(name="purpbench-scoring", daemon=True)
         self.store, self.base_row, self.ctx, self.progress = store, base_row, ctx, progress
         self.inbox: queue.Queue[tuple[Job, Generation] | None] = queue.Queue()
@@ -278,7 +351,7 @@ class _ScoringWorker(threading.Thread):
                     batch = pending.pop(name)
                     try:
                         self.store.append_samples(self._score(batch))
-                    except BaseException as exc:  # noqa: BLE001 - keep the thread's failure
+                    except BaseException as exc:
                         self.failure = exc
                         return
                     self.progress.advance(len(batch))
@@ -288,8 +361,13 @@ class _ScoringWorker(threading.Thread):
         items, rows, scorable = [], [], []
         for job, generation in batch:
             cleaned = strip_reasoning(generation.text, generation.reasoning)
-            item = ScoringItem(job.sample, job.sample_index, generation, cleaned.answer,
-                               self.base_row["prompt_format"].split(":")[0])
+            item = ScoringItem(
+                job.sample,
+                job.sample_index,
+                generation,
+                cleaned.answer,
+                self.base_row["prompt_format"].split(":")[0],
+            )
             items.append((item, cleaned.reasoning, cleaned.truncated))
         for n, (item, _, _) in enumerate(items):
             if not item.generation.error:
@@ -299,21 +377,40 @@ class _ScoringWorker(threading.Thread):
             try:
                 got = benchmark.score([items[n][0] for n in scorable], self.ctx)
                 scores = dict(zip(scorable, got))
-            except Exception as exc:  # noqa: BLE001 - a scorer bug must not lose the answers
+            except Exception as exc:
                 reason = f"scorer failed: {type(exc).__name__}: {exc}"
-                scores = {n: Score(0.0, "error", status="error", explanation=reason) for n in scorable}
+                scores = {
+                    n: Score(0.0, "error", status="error", explanation=reason) for n in scorable
+                }
         for n, (item, reasoning, truncated) in enumerate(items):
-            score = scores.get(n) or Score(0.0, "error", status="error",
-                                           explanation=f"generation failed: {item.generation.error}")
+            score = scores.get(n) or Score(
+                0.0,
+                "error",
+                status="error",
+                explanation=f"generation failed: {item.generation.error}",
+            )
             rows.append(self._row(batch[n][0], item, reasoning, truncated, score, benchmark))
         return rows
 
-    def _row(self, job: Job, item: ScoringItem, reasoning: str | None, truncated: bool,
-             score: Score, benchmark: Benchmark) -> dict[str, Any]:
+    def _row(
+        self,
+        job: Job,
+        item: ScoringItem,
+        reasoning: str | None,
+        truncated: bool,
+        score: Score,
+        benchmark: Benchmark,
+    ) -> dict[str, Any]:
         gen = item.generation
         request = job.request
-        prompt_text = request.prompt if request.prompt is not None else json.dumps(
-            [{"role": m.role, "content": m.content} for m in request.messages or ()], ensure_ascii=False)
+        prompt_text = (
+            request.prompt
+            if request.prompt is not None
+            else json.dumps(
+                [{"role": m.role, "content": m.content} for m in request.messages or ()],
+                ensure_ascii=False,
+            )
+        )
         meta = job.sample.metadata
         status = "error" if (gen.error or score.status == "error") else "ok"
         return {

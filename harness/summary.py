@@ -27,7 +27,7 @@ def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, .
         return TasksFile.metrics, TasksFile.family
     try:
         cls = type(registry.create(name, None))
-    except Exception:  # noqa: BLE001 - unknown now (plugin removed): report the raw score
+    except Exception:
         return (Metric("score"),), "unknown"
     return cls.metrics, cls.family
 
@@ -39,7 +39,9 @@ def _metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
     return parsed.map(lambda d: float(d.get(metric.key, 0.0)))
 
 
-def summarize(frame: pd.DataFrame, known: dict[str, Benchmark], n_samples: int) -> list[dict[str, Any]]:
+def summarize(
+    frame: pd.DataFrame, known: dict[str, Benchmark], n_samples: int
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if frame.empty:
         return rows
@@ -49,28 +51,44 @@ def summarize(frame: pd.DataFrame, known: dict[str, Benchmark], n_samples: int) 
         metrics, family = metrics_for(str(name), known)
         n_errors = int((group["status"] == "error").sum())
         base = {k: head[k] for k in identity_names}
-        base.update({
-            "benchmark": name, "family": family, "benchmark_version": head["benchmark_version"],
-            "dataset_revision": head["dataset_revision"], "scorer": head["scorer"],
-            "scorer_version": head["scorer_version"],
-        })
+        base.update(
+            {
+                "benchmark": name,
+                "family": family,
+                "benchmark_version": head["benchmark_version"],
+                "dataset_revision": head["dataset_revision"],
+                "scorer": head["scorer"],
+                "scorer_version": head["scorer_version"],
+            }
+        )
         for metric in metrics:
             values = _metric_values(group, metric)
             per_task = pd.DataFrame({"task": group["sample_id"], "v": values})
             if metric.pass_at_k:
                 counts = per_task.groupby("task")["v"].agg(["count", "sum"])
                 for k in ks_to_report(int(counts["count"].max())):
-                    scores = [pass_at_k(int(n), int(c), k) for n, c in zip(counts["count"], counts["sum"])]
-                    rows.append(_row(base, metric.name.replace("@1", f"@{k}"), scores, n_errors, metric))
+                    scores = [
+                        pass_at_k(int(n), int(c), k) for n, c in zip(counts["count"], counts["sum"])
+                    ]
+                    rows.append(
+                        _row(base, metric.name.replace("@1", f"@{k}"), scores, n_errors, metric)
+                    )
             else:
                 rows.append(_row(base, metric.name, list(values), n_errors, metric))
     return rows
 
 
-def _row(base: dict[str, Any], name: str, values: list[float], n_errors: int, metric: Metric) -> dict[str, Any]:
+def _row(
+    base: dict[str, Any], name: str, values: list[float], n_errors: int, metric: Metric
+) -> dict[str, Any]:
     low, high = bootstrap_ci(values)
     return {
-        **base, "metric": name, "value": float(sum(values) / len(values)) if values else float("nan"),
-        "ci_low": low, "ci_high": high, "n": len(values), "n_errors": n_errors,
+        **base,
+        "metric": name,
+        "value": float(sum(values) / len(values)) if values else float("nan"),
+        "ci_low": low,
+        "ci_high": high,
+        "n": len(values),
+        "n_errors": n_errors,
         "higher_is_better": metric.higher_is_better,
     }

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import humaneval_plus_records
+
 from harness.config import load_config
 from harness.runner import Runner
 from scorers.metrics import pass_at_k
@@ -24,8 +24,13 @@ PURPBENCH = [sys.executable, "-m", "harness.cli"]
 def cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     code = "from harness.cli import app; app()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
 
 
 def run_config(tmp_path: Path, data_dir: Path, **kw):
@@ -40,8 +45,19 @@ def write_replay(path: Path, records: list[dict]) -> Path:
 @pytest.mark.slow
 def test_embedded_model_cli_run_writes_parquet_and_resumes(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "results"
-    args = ["run", "--benchmarks", "humaneval-plus,humaneval", "--limit", "2", "--max-tokens", "48",
-            "--output", str(out), "--data-dir", str(data_dir)]
+    args = [
+        "run",
+        "--benchmarks",
+        "humaneval-plus,humaneval",
+        "--limit",
+        "2",
+        "--max-tokens",
+        "48",
+        "--output",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+    ]
     first = cli(*args)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "pass@1 (base)" in first.stdout and "humaneval-plus" in first.stdout
@@ -69,13 +85,30 @@ def test_embedded_model_cli_run_writes_parquet_and_resumes(tmp_path: Path, data_
 
 
 @pytest.mark.slow
-def test_kill_9_mid_run_then_resume_finishes_without_repeating_calls(tmp_path: Path, data_dir: Path) -> None:
+def test_kill_9_mid_run_then_resume_finishes_without_repeating_calls(
+    tmp_path: Path, data_dir: Path
+) -> None:
     out = tmp_path / "results"
-    args = ["run", "--benchmarks", "humaneval-plus", "--limit", "8", "--max-tokens", "32",
-            "--output", str(out), "--data-dir", str(data_dir)]
+    args = [
+        "run",
+        "--benchmarks",
+        "humaneval-plus",
+        "--limit",
+        "8",
+        "--max-tokens",
+        "32",
+        "--output",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+    ]
     code = "from harness.cli import app; app()"
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     log = None
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -99,15 +132,29 @@ def test_kill_9_mid_run_then_resume_finishes_without_repeating_calls(tmp_path: P
     assert not samples.duplicated(["benchmark", "sample_id", "sample_index"]).any()
 
 
-def test_replay_scores_precomputed_responses_and_counts_missing_as_errors(tmp_path: Path, data_dir: Path) -> None:
+def test_replay_scores_precomputed_responses_and_counts_missing_as_errors(
+    tmp_path: Path, data_dir: Path
+) -> None:
     records = humaneval_plus_records(data_dir)
     ids = list(records)[:4]
-    good = [{"benchmark": "humaneval-plus", "sample_id": i,
-             "response": "```python\n" + records[i]["prompt"] + records[i]["canonical_solution"] + "\n```"}
-            for i in ids[:2]]
-    bad = [{"benchmark": "humaneval-plus", "sample_id": ids[2], "response": "I cannot help with that."}]
+    good = [
+        {
+            "benchmark": "humaneval-plus",
+            "sample_id": i,
+            "response": "```python\n"
+            + records[i]["prompt"]
+            + records[i]["canonical_solution"]
+            + "\n```",
+        }
+        for i in ids[:2]
+    ]
+    bad = [
+        {"benchmark": "humaneval-plus", "sample_id": ids[2], "response": "I cannot help with that."}
+    ]
     replay = write_replay(tmp_path / "answers.jsonl", good + bad)  # ids[3] has no line
-    cfg = run_config(tmp_path, data_dir, benchmarks="humaneval-plus", limit=4, replay_file=str(replay))
+    cfg = run_config(
+        tmp_path, data_dir, benchmarks="humaneval-plus", limit=4, replay_file=str(replay)
+    )
     outcome = Runner(cfg).run()
     samples = pd.read_parquet(outcome.run_dir / "samples").set_index("sample_id")
     assert samples.loc[ids[0], "label"] == "pass" and samples.loc[ids[1], "label"] == "pass"
@@ -126,20 +173,37 @@ def test_pass_at_k_and_reasoning_columns(tmp_path: Path, data_dir: Path) -> None
     right = "```python\n" + records[task]["prompt"] + records[task]["canonical_solution"] + "\n```"
     wrong = "```python\n" + records[task]["prompt"] + "    return True\n```"
     lines = [
-        {"benchmark": "humaneval-plus", "sample_id": task, "sample_index": 0,
-         "response": "<think>two loops</think>" + right},
+        {
+            "benchmark": "humaneval-plus",
+            "sample_id": task,
+            "sample_index": 0,
+            "response": "<think>two loops</think>" + right,
+        },
         {"benchmark": "humaneval-plus", "sample_id": task, "sample_index": 1, "response": wrong},
-        {"benchmark": "humaneval-plus", "sample_id": task, "sample_index": 2,
-         "response": right[:10] + "<think>never closed"},
+        {
+            "benchmark": "humaneval-plus",
+            "sample_id": task,
+            "sample_index": 2,
+            "response": right[:10] + "<think>never closed",
+        },
         {"benchmark": "humaneval-plus", "sample_id": task, "sample_index": 3, "response": right},
         {"benchmark": "humaneval-plus", "sample_id": task, "sample_index": 4, "response": wrong},
     ]
     replay = write_replay(tmp_path / "answers.jsonl", lines)
-    cfg = run_config(tmp_path, data_dir, benchmarks="humaneval-plus", limit=1, n_samples=5,
-                     temperature=0.8, replay_file=str(replay))
+    cfg = run_config(
+        tmp_path,
+        data_dir,
+        benchmarks="humaneval-plus",
+        limit=1,
+        n_samples=5,
+        temperature=0.8,
+        replay_file=str(replay),
+    )
     outcome = Runner(cfg).run()
     samples = pd.read_parquet(outcome.run_dir / "samples").set_index("sample_index")
-    assert samples.loc[0, "reasoning"] == "two loops" and "<think>" not in samples.loc[0, "response"]
+    assert (
+        samples.loc[0, "reasoning"] == "two loops" and "<think>" not in samples.loc[0, "response"]
+    )
     assert bool(samples.loc[2, "truncated"]) and samples.loc[2, "reasoning"] == "never closed"
     summary = outcome.summary.set_index("metric")
     assert summary.loc["pass@1 (plus)", "value"] == pytest.approx(pass_at_k(5, 2, 1)) == 0.4
@@ -147,14 +211,31 @@ def test_pass_at_k_and_reasoning_columns(tmp_path: Path, data_dir: Path) -> None
 
 
 def test_users_own_tasks_file(tmp_path: Path, data_dir: Path) -> None:
-    task = {"task_id": "mine/1", "prompt": "def add(a, b):\n", "entry_point": "add",
-            "canonical_solution": "    return a + b\n",
-            "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n"}
+    task = {
+        "task_id": "mine/1",
+        "prompt": "def add(a, b):\n",
+        "entry_point": "add",
+        "canonical_solution": "    return a + b\n",
+        "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
+    }
     tasks = write_replay(tmp_path / "tasks.jsonl", [task])
-    replay = write_replay(tmp_path / "answers.jsonl", [
-        {"benchmark": "tasks:tasks.jsonl", "sample_id": "mine/1", "response": "    return a + b\n"}])
-    cfg = run_config(tmp_path, data_dir, benchmarks=f"tasks:{tasks}", replay_file=str(replay),
-                     prompt_format="completion")
+    replay = write_replay(
+        tmp_path / "answers.jsonl",
+        [
+            {
+                "benchmark": "tasks:tasks.jsonl",
+                "sample_id": "mine/1",
+                "response": "    return a + b\n",
+            }
+        ],
+    )
+    cfg = run_config(
+        tmp_path,
+        data_dir,
+        benchmarks=f"tasks:{tasks}",
+        replay_file=str(replay),
+        prompt_format="completion",
+    )
     outcome = Runner(cfg).run()
     samples = pd.read_parquet(outcome.run_dir / "samples")
     assert list(samples["label"]) == ["pass"]
@@ -165,23 +246,55 @@ def test_users_own_tasks_file(tmp_path: Path, data_dir: Path) -> None:
     ("args", "needle"),
     [
         (["run", "--benchmarks", "no-such-bench"], "unknown benchmark 'no-such-bench'"),
-        (["run", "--benchmarks", "humaneval", "--data-dir", "/nonexistent", "--backend", "replay",
-          "--replay-file", "/dev/null"], "humaneval/HumanEval.jsonl.gz"),
-        (["run", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--benchmarks", "humaneval",
-          "--limit", "1"], "cannot reach"),
+        (
+            [
+                "run",
+                "--benchmarks",
+                "humaneval",
+                "--data-dir",
+                "/nonexistent",
+                "--backend",
+                "replay",
+                "--replay-file",
+                "/dev/null",
+            ],
+            "humaneval/HumanEval.jsonl.gz",
+        ),
+        (
+            [
+                "run",
+                "--model",
+                "m",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--benchmarks",
+                "humaneval",
+                "--limit",
+                "1",
+            ],
+            "cannot reach",
+        ),
         (["run", "--config", "CONFIG"], "not valid YAML"),
         (["run", "--temperature", "-1"], "invalid temperature"),
         (["show", "nope"], "no run 'nope'"),
     ],
 )
-def test_bad_input_gives_one_clear_line(tmp_path: Path, data_dir: Path, args: list[str], needle: str) -> None:
+def test_bad_input_gives_one_clear_line(
+    tmp_path: Path, data_dir: Path, args: list[str], needle: str
+) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("model: [unclosed\n")
     args = [str(config) if a == "CONFIG" else a for a in args]
     env = {"PURPBENCH_OFFLINE": "1", "PURPBENCH_DATA_DIR": str(data_dir)}
     if "--data-dir" in args:
         env["PURPBENCH_DATA_DIR"] = "/nonexistent"
-    done = cli(*args, "--output" if args[0] == "run" else "--results", str(tmp_path / "r"), env=env, timeout=120)
+    done = cli(
+        *args,
+        "--output" if args[0] == "run" else "--results",
+        str(tmp_path / "r"),
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert needle in done.stderr.replace("\n", " ")
     assert "Traceback" not in done.stderr
@@ -190,5 +303,12 @@ def test_bad_input_gives_one_clear_line(tmp_path: Path, data_dir: Path, args: li
 def test_list_shows_benchmarks_and_backends(data_dir: Path) -> None:
     done = cli("list")
     assert done.returncode == 0
-    for word in ("humaneval-plus", "mbpp-plus", "utility", "evalplus/humanevalplus_release", "openai", "replay"):
+    for word in (
+        "humaneval-plus",
+        "mbpp-plus",
+        "utility",
+        "evalplus/humanevalplus_release",
+        "openai",
+        "replay",
+    ):
         assert word in done.stdout

@@ -49,4 +49,4 @@ def create_backend(name: str, options: BackendOptions) -> ModelBackend:
     return load_backend_class(name)(options)
 
 
-__all__ = ["BackendError", "BackendOptions", "ModelBackend", "create_backend", "backend_names"]
+__all__ = ["BackendError", "BackendOptions", "ModelBackend", "backend_names", "create_backend"]

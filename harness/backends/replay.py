@@ -31,24 +31,47 @@ class ReplayBackend(ModelBackend):
                 continue
             try:
                 record = json.loads(line)
-                key = (str(record["benchmark"]), str(record["sample_id"]), int(record.get("sample_index", 0)))
+                key = (
+                    str(record["benchmark"]),
+                    str(record["sample_id"]),
+                    int(record.get("sample_index", 0)),
+                )
                 str(record["response"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise BackendError(f"{self.path}:{n}: not a replay record ({type(exc).__name__}: {exc})") from exc
+                raise BackendError(
+                    f"{self.path}:{n}: not a replay record ({type(exc).__name__}: {exc})"
+                ) from exc
             self.responses[key] = record
 
     def info(self) -> BackendInfo:
         sha = hashlib.sha256(self.path.read_bytes()).hexdigest()
         return BackendInfo(
-            backend=self.name, model=self.options.model, model_revision=None, supports_chat=True,
-            details={"replay_file": str(self.path), "replay_sha256": sha, "records": len(self.responses)},
+            backend=self.name,
+            model=self.options.model,
+            model_revision=None,
+            supports_chat=True,
+            details={
+                "replay_file": str(self.path),
+                "replay_sha256": sha,
+                "records": len(self.responses),
+            },
         )
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[tuple[GenerationRequest, Generation]]:
+    def generate(
+        self, requests: Sequence[GenerationRequest]
+    ) -> Iterator[tuple[GenerationRequest, Generation]]:
         for request in requests:
-            record = self.responses.get((request.benchmark, request.sample_id, request.sample_index))
+            record = self.responses.get(
+                (request.benchmark, request.sample_id, request.sample_index)
+            )
             if record is None:
                 yield request, Generation(error="no response in replay file for this sample")
             else:
-                yield request, Generation(text=str(record["response"]), reasoning=record.get("reasoning"),
-                                          finish_reason=record.get("finish_reason", "stop"))
+                yield (
+                    request,
+                    Generation(
+                        text=str(record["response"]),
+                        reasoning=record.get("reasoning"),
+                        finish_reason=record.get("finish_reason", "stop"),
+                    ),
+                )
