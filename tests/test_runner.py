@@ -132,6 +132,46 @@ def test_kill_9_mid_run_then_resume_finishes_without_repeating_calls(
     assert not samples.duplicated(["benchmark", "sample_id", "sample_index"]).any()
 
 
+@pytest.mark.slow
+def test_openai_backend_run_against_real_llama_cpp_server(
+    tmp_path: Path, data_dir: Path, llama_server: str
+) -> None:
+    out = tmp_path / "results"
+    done = cli(
+        "run",
+        "--model",
+        "gemma-3-270m",
+        "--backend",
+        "openai",
+        "--base-url",
+        llama_server,
+        "--prompt-format",
+        "completion",
+        "--benchmarks",
+        "mbpp-plus",
+        "--limit",
+        "3",
+        "--max-tokens",
+        "32",
+        "--concurrency",
+        "3",
+        "--output",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+        env={"OPENAI_API_KEY": "sk-test-never-stored"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (run_dir,) = out.iterdir()
+    samples = pd.read_parquet(run_dir / "samples")
+    assert len(samples) == 3 and set(samples["status"]) == {"ok"}
+    assert (samples["completion_tokens"] > 0).all() and (samples["prompt_tokens"] > 0).all()
+    assert json.loads(samples["backend_details"].iloc[0])["base_url"] == llama_server
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert b"sk-test-never-stored" not in path.read_bytes(), path
+
+
 def test_replay_scores_precomputed_responses_and_counts_missing_as_errors(
     tmp_path: Path, data_dir: Path
 ) -> None:
