@@ -27,6 +27,7 @@ from harness import __version__
 from harness.backends import BackendOptions, create_backend
 from harness.backends.base import BackendInfo
 from harness.config import RunConfig, run_id_for, run_identity
+from harness.data import DataUnavailable
 from harness.postprocess import strip_reasoning
 from harness.results import SCHEMA_VERSION, RunStore
 from harness.summary import summarize
@@ -141,6 +142,18 @@ def render_as_text(messages: Iterable[Message]) -> str:
     return "\n\n".join(lines) + "\n\nAssistant:"
 
 
+def _load_samples(benchmark: Benchmark) -> list[Sample]:
+    """A malformed dataset (a user's tasks file, a hand-edited mirror) is one clear line."""
+    try:
+        return benchmark.load()
+    except DataUnavailable:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+        raise DataUnavailable(
+            f"{benchmark.name}: cannot read its dataset: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 class Runner:
     def __init__(self, config: RunConfig, progress: Progress | None = None) -> None:
         self.config = config
@@ -152,7 +165,9 @@ class Runner:
         names = registry.expand(cfg.benchmarks)
         benchmarks = [registry.create(name, cfg.data_dir) for name in names]
         limit = cfg.resolved_limit()
-        samples = {b.name: b.load()[:limit] if limit else b.load() for b in benchmarks}
+        samples = {
+            b.name: _load_samples(b)[:limit] if limit else _load_samples(b) for b in benchmarks
+        }
         system_prompt = cfg.system_prompt_text()
 
         backend = create_backend(cfg.resolved_backend(), self._backend_options())

@@ -282,6 +282,57 @@ def test_users_own_tasks_file(tmp_path: Path, data_dir: Path) -> None:
     assert samples["dataset_sha256"].iloc[0] == __import__("harness.data").data.sha256_of(tasks)
 
 
+def test_yaml_config_and_system_prompt_are_used_and_recorded(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    records = humaneval_plus_records(data_dir)
+    answer = (
+        "```python\n"
+        + records["HumanEval/0"]["prompt"]
+        + records["HumanEval/0"]["canonical_solution"]
+        + "```"
+    )
+    replay = write_replay(
+        tmp_path / "a.jsonl",
+        [{"benchmark": "humaneval-plus", "sample_id": "HumanEval/0", "response": answer}],
+    )
+    system = tmp_path / "system.txt"
+    system.write_text("You write secure code.")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"backend: replay\nreplay-file: {replay}\nbenchmarks: [humaneval-plus]\nlimit: 1\n"
+        f"system_prompt: {system}\nseed: 7\noutput: {tmp_path / 'r'}\ndata_dir: {data_dir}\n"
+    )
+    done = cli("run", "--config", str(config), "--seed", "9")  # the flag overrides the file
+    assert done.returncode == 0, done.stderr[-2000:]
+    (run_dir,) = (tmp_path / "r").iterdir()
+    row = pd.read_parquet(run_dir / "samples").iloc[0]
+    assert row["seed"] == 9 and row["label"] == "pass" and row["prompt_format"] == "chat:v1"
+    assert json.loads(row["prompt"])[0] == {"role": "system", "content": "You write secure code."}
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["config"]["system_prompt_text"] == "You write secure code."
+    shown = cli("show", run_dir.name, "--results", str(tmp_path / "r"))
+    assert shown.returncode == 0 and "pass@1 (plus)" in shown.stdout and "100.0%" in shown.stdout
+
+
+def test_malformed_tasks_file_is_one_line(tmp_path: Path, data_dir: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"task_id": "a", "prompt": "def f():\n"}\n{not json\n')
+    done = cli(
+        "run",
+        "--backend",
+        "replay",
+        "--replay-file",
+        "/dev/null",
+        "--benchmarks",
+        f"tasks:{tasks}",
+        "--output",
+        str(tmp_path / "r"),
+    )
+    assert done.returncode == 2 and "cannot read its dataset" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
