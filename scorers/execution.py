@@ -23,7 +23,7 @@ from scorers.sandbox import ExecJob, ExecResult, SandboxLimits, SandboxPool
 from scorers.sandbox.child import decode, encode
 
 SCORER_NAME = "sandbox-exec"
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"  # 2: fixed hash seed in the sandbox, tamper check, __name__ != "__main__"
 MISSING_OUTPUT = {"$missing": "reference solution produced no output"}
 TIME_FLOOR_S = 1.0
 TIME_FACTOR = 4.0
@@ -90,7 +90,9 @@ def compute_ground_truth(
             record = by_index.get(i, {})
             outs.append(record.get("out", MISSING_OUTPUT))
             times.append(float(record.get("t", 0.0)))
-        known[task.task_id] = TaskOracle(outs[:n_base], outs[n_base:], times[:n_base], times[n_base:])
+        known[task.task_id] = TaskOracle(
+            outs[:n_base], outs[n_base:], times[:n_base], times[n_base:]
+        )
     if cache_file and missing:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
@@ -144,12 +146,30 @@ def _padded_digit_distance(a: int, b: int) -> int:
 ALTERNATIVE_ANSWERS = {"pyramid_surface": _pyramid_surface, "padded_digits": _padded_digit_distance}
 
 
+# Oracles under which out == expected always means a match (see outputs_match).
+EQUALITY_SUFFICES = {None, "or_zero", "always", *ALTERNATIVE_ANSWERS}
+
+
+def _untagged(value: Any) -> bool:
+    """No {"$tag": ...} anywhere inside (no tuples, NaN, big ints...): decode() is the identity."""
+    if type(value) is dict:
+        return False
+    if type(value) is not list:
+        return True
+    kinds = set(map(type, value))
+    if dict in kinds:
+        return False
+    return list not in kinds or all(_untagged(v) for v in value if type(v) is list)
+
+
 def outputs_match(task: IOTask, args: list[Any], out: Any, exp: Any) -> bool:
     """Compare one decoded output with the expected one (both exact builtin values)."""
     oracle = task.oracle
     try:
         if oracle == "poly_root":  # any root of the polynomial is right
-            return isinstance(out, (int, float)) and abs(_poly(args[0], out)) <= max(task.atol, 1e-6)
+            return isinstance(out, (int, float)) and abs(_poly(args[0], out)) <= max(
+                task.atol, 1e-6
+            )
         if oracle == "set_eq":
             return set(out) == set(exp)
         if oracle == "not_none":
@@ -170,7 +190,7 @@ def outputs_match(task: IOTask, args: list[Any], out: Any, exp: Any) -> bool:
         if isinstance(exp, (list, tuple)) and len(out) != len(exp):
             return False
         return bool(np.allclose(out, exp, rtol=1e-07, atol=atol))
-    except Exception:  # noqa: BLE001 - incomparable outputs are a mismatch
+    except Exception:
         return False
 
 
@@ -180,7 +200,19 @@ def judge_io(task: IOTask, oracle: TaskOracle, result: ExecResult) -> Score:
     expected = oracle.base + oracle.plus
     all_args = task.base_inputs + task.plus_inputs
     details: dict[str, Any] = {"isolation": result.isolation, "wall_s": round(result.wall_s, 3)}
+    if [r["i"] for r in result.records] != list(range(len(result.records))):
+        # The child writes one record per input, in order; anything else was written by the
+        # program itself (e.g. "correct" records sprayed on every fd from an atexit hook).
+        details["output_tail"] = result.output_tail[-2000:]
+        return Score(
+            0.0,
+            "fail",
+            explanation="result channel tampered with (records repeated or out of order)",
+            values={"base": 0.0, "plus": 0.0},
+            details=details,
+        )
     by_index = {r["i"]: r for r in result.records}
+    equality_suffices = task.oracle in EQUALITY_SUFFICES
     first_bad: tuple[int, str, str] | None = None
     for i in range(len(expected)):
         record = by_index.get(i)
@@ -195,14 +227,22 @@ def judge_io(task: IOTask, oracle: TaskOracle, result: ExecResult) -> Score:
         if "exc" in record:
             first_bad = (i, "fail", f"input {i} raised {record['exc']}")
             break
+        exp = expected[i]
+        if equality_suffices and "out" in record and record["out"] == exp and _untagged(exp):
+            continue  # equal encodings that decode to themselves: equal values, no decoding
         try:
             out = decode(record["out"])
-        except Exception:  # noqa: BLE001
+        except Exception:
             first_bad = (i, "fail", f"input {i}: undecodable output")
             break
         if expected[i] == MISSING_OUTPUT:
-            return Score(0.0, "error", status="error", details=details,
-                         explanation=f"reference solution gave no output for input {i}")
+            return Score(
+                0.0,
+                "error",
+                status="error",
+                details=details,
+                explanation=f"reference solution gave no output for input {i}",
+            )
         if not outputs_match(task, all_args[i], out, decode(expected[i])):
             first_bad = (i, "fail", f"input {i}: wrong output {_short(out)}")
             break
@@ -245,7 +285,9 @@ def judge_script(result: ExecResult) -> Score:
         return Score(1.0, "pass", explanation="tests passed", details=details)
     record = result.records[0] if result.records else {}
     if record.get("timeout") or (result.killed_reason and "wall" in result.killed_reason):
-        return Score(0.0, "timeout", explanation=result.killed_reason or "time limit", details=details)
+        return Score(
+            0.0, "timeout", explanation=result.killed_reason or "time limit", details=details
+        )
     why = record.get("exc") or result.load_error or result.killed_reason or _early_exit(result)
     return Score(0.0, "fail", explanation=str(why), details=details)
 

@@ -8,6 +8,7 @@ or poison.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -33,7 +34,8 @@ SCRUBBED_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
     "LANG": "C.UTF-8",
-    "PYTHONHASHSEED": "0",
+    "PYTHONHASHSEED": "0",  # same set/dict-of-str order in reference and candidate runs
+    "PYTHONSAFEPATH": "1",  # with the environment fixed here, "-s" + this stands in for "-I"
     "PYTHONDONTWRITEBYTECODE": "1",
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
@@ -72,14 +74,10 @@ class ExecResult:
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         proc.kill()
-    except ProcessLookupError:
-        pass
 
 
 def run_job(job: ExecJob, slot: int = 0, isolation: Isolation | None = None) -> ExecResult:
@@ -108,7 +106,11 @@ def run_job(job: ExecJob, slot: int = 0, isolation: Isolation | None = None) -> 
         },
     }
     workdir = None if isolation.namespaces else tempfile.mkdtemp(prefix="purpbench-sbx-")
-    argv = [*prefix, sys.executable, "-I", "-c", CHILD_SOURCE]
+    if workdir and uid is not None:
+        os.chown(workdir, uid, uid)  # no namespaces, but a dropped uid: let it use its cwd
+    # Not "-I": it implies -E, which ignores PYTHONHASHSEED, and string hashing would then differ
+    # between the reference run and the candidate's (the environment is SCRUBBED_ENV anyway).
+    argv = [*prefix, sys.executable, "-s", "-c", CHILD_SOURCE]
     start = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -187,7 +189,7 @@ def _parse_results(blob: bytes, nonce: str) -> tuple[list[dict[str, Any]], bool,
     for line in blob.splitlines():
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the limit
             continue  # garbage written to the channel by the program is ignored
         if not isinstance(record, dict):
             continue

@@ -1,11 +1,12 @@
 """Which kernel isolation this machine allows, probed once and recorded with every verdict.
 
-Preferred: fresh network, PID and mount namespaces (util-linux `unshare`), a private tmpfs as
-/tmp, and, when the harness runs as root, a dedicated unprivileged uid per sandbox slot. In a
-PID namespace the program cannot see or signal the harness (so "kill the parent" and
-`kill(-1)` hit nothing outside), and killing the namespace's first process reaps every process
-the program started. Where the kernel refuses, the sandbox degrades to process groups and
-rlimits and says so in the recorded `isolation` string instead of failing.
+Preferred: fresh network, PID, IPC and mount namespaces (util-linux `unshare`), private tmpfs
+over /tmp, /dev/shm, /var/tmp and /run/lock, and, when the harness runs as root, a dedicated
+unprivileged uid per sandbox slot. In a PID namespace the program cannot see or signal the
+harness (so "kill the parent" and `kill(-1)` hit nothing outside), and killing the namespace's
+first process reaps every process the program started. Where the kernel refuses, the sandbox
+degrades to process groups and rlimits (still under a sandbox uid when root can drop to one)
+and says so in the recorded `isolation` string instead of failing.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class Isolation:
 
     def describe(self) -> str:
         if not self.namespaces:
-            return "process-group+rlimits (no namespaces: network NOT isolated)"
-        parts = ["netns", "pidns", "mountns+tmpfs"]
+            who = "uid-drop" if self.drop_uid else "same-uid"
+            return f"process-group+{who}+rlimits (no namespaces: network NOT isolated)"
+        parts = ["netns", "pidns", "ipcns", "mountns+tmpfs"]
         if self.user_namespace:
             parts.insert(0, "userns")
         parts.append("uid-drop" if self.drop_uid else "same-uid")
@@ -41,17 +43,22 @@ class Isolation:
 
     def command_prefix(self, slot: int, tmpfs_bytes: int) -> tuple[list[str], int | None]:
         """argv prefix that enters the sandbox, and the uid the child should switch to."""
+        uid = SANDBOX_UID_BASE + slot if self.drop_uid else None
         if not self.namespaces:
-            return [], None
-        flags = ["--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
+            return [], uid
+        flags = ["--net", "--pid", "--ipc", "--mount", "--fork", "--kill-child", "--mount-proc"]
         if self.user_namespace:
             flags.insert(0, "--map-root-user")
             flags.insert(0, "--user")
-        uid = SANDBOX_UID_BASE + slot if self.drop_uid else None
         script = [
             f"mount -t tmpfs -o size={tmpfs_bytes},mode=1777 tmpfs /tmp",
             f"mount -t tmpfs -o size={tmpfs_bytes},mode=1777 tmpfs /dev/shm 2>/dev/null",
         ]
+        for shared in ("/var/tmp", "/run/lock"):  # other world-writable places of the host
+            script.append(
+                f"if [ -d {shared} ]; then mount -t tmpfs -o size={tmpfs_bytes},mode=1777 "
+                f"tmpfs {shared}; fi"
+            )
         if self.drop_uid:
             script += _unhide_interpreter_commands()
         script.append('cd /tmp && exec "$0" "$@"')
@@ -90,11 +97,17 @@ def _unhide_interpreter_commands() -> tuple[str, ...]:
     for n, (root, paths) in enumerate(sorted(by_root.items())):
         for k, path in enumerate(paths):
             keep = f"/tmp/.keep{n}_{k}"
-            commands += [f"mkdir -p {shlex.quote(keep)}", f"mount --bind {shlex.quote(path)} {keep}"]
+            commands += [
+                f"mkdir -p {shlex.quote(keep)}",
+                f"mount --bind {shlex.quote(path)} {keep}",
+            ]
         commands.append(f"mount -t tmpfs -o mode=755,size=1m tmpfs {shlex.quote(root)}")
         for k, path in enumerate(paths):
             keep = f"/tmp/.keep{n}_{k}"
-            commands += [f"mkdir -p {shlex.quote(path)}", f"mount --move {keep} {shlex.quote(path)}"]
+            commands += [
+                f"mkdir -p {shlex.quote(path)}",
+                f"mount --move {keep} {shlex.quote(path)}",
+            ]
             commands.append(f"rmdir {keep}")
     return tuple(commands)
 
@@ -107,16 +120,30 @@ def _try(argv: list[str]) -> bool:
     return done.returncode == 0
 
 
+def _degraded() -> Isolation:
+    """No namespaces; root still drops to a sandbox uid where it can: RLIMIT_NPROC does not bind
+    root, so a fork bomb would otherwise fill the process table until the wall limit. Needs an
+    interpreter other uids can read, and setuid allowed (not in every container)."""
+    drop = os.geteuid() == 0 and not any(
+        _blocked_ancestor(p) for p in {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    )
+    if drop:
+        uid = SANDBOX_UID_BASE
+        code = f"import os; os.setgroups([]); os.setgid({uid}); os.setuid({uid}); import json"
+        drop = _try([sys.executable, "-I", "-c", code])
+    return Isolation(namespaces=False, user_namespace=False, drop_uid=drop)
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
     """Find the strongest isolation that actually works here (one-off, ~50 ms)."""
     if os.environ.get("PURPBENCH_SANDBOX_ISOLATION") == "none" or not shutil.which("unshare"):
-        return Isolation(namespaces=False, user_namespace=False, drop_uid=False)
+        return _degraded()
     is_root = os.geteuid() == 0
     check = [sys.executable, "-I", "-c", "import socket"]
-    for user_ns in ([False, True] if is_root else [True]):
+    for user_ns in [False, True] if is_root else [True]:
         candidate = Isolation(namespaces=True, user_namespace=user_ns, drop_uid=is_root)
         prefix, _ = candidate.command_prefix(0, 1024 * 1024)
         if _try([*prefix, *check]):
             return candidate
-    return Isolation(namespaces=False, user_namespace=False, drop_uid=False)
+    return _degraded()

@@ -14,7 +14,7 @@ class SandboxLimits:
     """
 
     wall_s: float = 30.0
-    cpu_s: int = 30
+    cpu_s: int = 32  # a backstop above the wall limit, so that a busy loop ends as a timeout
     memory_bytes: int = 4 * 1024**3  # address space, like evalplus' default
     processes: int = 64  # per sandbox uid, so a fork bomb stays inside its own sandbox
     file_bytes: int = 64 * 1024**2
@@ -27,5 +27,7 @@ class SandboxLimits:
     def with_wall(self, wall_s: float) -> SandboxLimits:
         data = asdict(self)
         data["wall_s"] = wall_s
-        data["cpu_s"] = max(1, int(wall_s) + 1)
+        # Above the parent's deadline (wall + 1 s): RLIMIT_CPU kills with SIGKILL/SIGXCPU, which
+        # would read as a crash ("fail") instead of a timeout.
+        data["cpu_s"] = int(wall_s) + 2
         return SandboxLimits(**data)
