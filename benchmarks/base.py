@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.data import DataFile, ResolvedFile, cache_root, resolve
+from harness.data import DATA_DIR_ENV, DataFile, ResolvedFile, cache_root, resolve
 from harness.types import Generation, Sample, Score
 
 
@@ -42,6 +42,12 @@ class ScoringContext:
 
     cache_dir: Path = field(default_factory=lambda: cache_root())
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Directories a candidate program must not read (reference solutions, expected outputs).
+    hidden_paths: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p for p in (str(cache_root()), os.environ.get(DATA_DIR_ENV)) if p
+        )
+    )
     _pool: Any = None
 
     @property
@@ -49,7 +55,7 @@ class ScoringContext:
         if self._pool is None:
             from scorers.sandbox import SandboxPool
 
-            self._pool = SandboxPool(self.workers)
+            self._pool = SandboxPool(self.workers, self.hidden_paths)
         return self._pool
 
 

@@ -209,6 +209,12 @@ class Runner:
         outcome.wall_s = time.monotonic() - started
         return outcome
 
+    def _scoring_context(self) -> ScoringContext:
+        ctx = ScoringContext(workers=self.config.sandbox_workers or os.cpu_count() or 1)
+        if self.config.data_dir:
+            ctx.hidden_paths = (*ctx.hidden_paths, self.config.data_dir)
+        return ctx
+
     def _backend_options(self) -> BackendOptions:
         cfg = self.config
         extra = dict(cfg.backend_options)
@@ -309,7 +315,7 @@ class Runner:
         scorer = _ScoringWorker(
             store,
             base_row,
-            ScoringContext(workers=self.config.sandbox_workers or os.cpu_count() or 1),
+            self._scoring_context(),
             self.progress,
         )
         scorer.start()

@@ -529,3 +529,24 @@ def test_degraded_mode_contains_fork_bomb(add_oracle):
     assert 0 < peak <= LIMITS.processes, f"{peak} processes at once"
     assert not wait_until_gone(find)
     assert "network NOT isolated" in result.isolation
+
+
+def test_hidden_directories_are_masked(isolation):
+    """Reference answers (dataset mirror, expected-output cache) are invisible to candidates."""
+    if not isolation.namespaces:
+        pytest.skip("masking needs a mount namespace")
+    # Outside /tmp, which the sandbox replaces anyway; removed at the end.
+    answers = PROJECT_DIR / f".hidden-test-{uuid.uuid4().hex[:8]}"
+    answers.mkdir(mode=0o755)
+    try:
+        (answers / "expected.json").write_text("SECRET-ANSWER")
+        code = f"print(open({str(answers / 'expected.json')!r}).read())"
+        job = script_job(code, "f", None, 5.0, None)
+        seen = run_job(job, 0, isolation)
+        masked = run_job(job, 0, isolation, hidden=(str(answers),))
+    finally:
+        (answers / "expected.json").unlink()
+        answers.rmdir()
+    assert "SECRET-ANSWER" in seen.output_tail  # the check can fail: unmasked it is readable
+    assert "SECRET-ANSWER" not in masked.output_tail
+    assert "FileNotFoundError" in (masked.load_error or "")

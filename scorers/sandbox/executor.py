@@ -80,11 +80,13 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def run_job(job: ExecJob, slot: int = 0, isolation: Isolation | None = None) -> ExecResult:
+def run_job(
+    job: ExecJob, slot: int = 0, isolation: Isolation | None = None, hidden: tuple[str, ...] = ()
+) -> ExecResult:
     """Run one program to completion or to its limits; never raises for the program's doing."""
     isolation = isolation or probe()
     limits = job.limits
-    prefix, uid = isolation.command_prefix(slot, limits.tmpfs_bytes)
+    prefix, uid = isolation.command_prefix(slot, limits.tmpfs_bytes, hidden)
     nonce = secrets.token_hex(16)
     payload = {
         "nonce": nonce,
@@ -205,7 +207,8 @@ def _parse_results(blob: bytes, nonce: str) -> tuple[list[dict[str, Any]], bool,
 class SandboxPool:
     """Runs many jobs, `workers` at a time (default: number of CPUs)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, hidden: tuple[str, ...] = ()) -> None:
+        self.hidden = tuple(hidden)
         self.workers = workers or os.cpu_count() or 1
         self.isolation = probe()
         self._slots = list(range(self.workers))
@@ -215,7 +218,7 @@ class SandboxPool:
         with self._lock:
             slot = self._slots.pop()
         try:
-            return run_job(job, slot, self.isolation)
+            return run_job(job, slot, self.isolation, self.hidden)
         finally:
             with self._lock:
                 self._slots.append(slot)

@@ -41,8 +41,14 @@ class Isolation:
         parts.append("rlimits")
         return "+".join(parts)
 
-    def command_prefix(self, slot: int, tmpfs_bytes: int) -> tuple[list[str], int | None]:
-        """argv prefix that enters the sandbox, and the uid the child should switch to."""
+    def command_prefix(
+        self, slot: int, tmpfs_bytes: int, hidden: tuple[str, ...] = ()
+    ) -> tuple[list[str], int | None]:
+        """argv prefix that enters the sandbox, and the uid the child should switch to.
+
+        `hidden` directories (the dataset mirror, the cache with reference outputs) are covered
+        with an empty tmpfs, so a candidate cannot look up the expected answers.
+        """
         uid = SANDBOX_UID_BASE + slot if self.drop_uid else None
         if not self.namespaces:
             return [], uid
@@ -59,10 +65,27 @@ class Isolation:
                 f"if [ -d {shared} ]; then mount -t tmpfs -o size={tmpfs_bytes},mode=1777 "
                 f"tmpfs {shared}; fi"
             )
+        for path in _maskable(hidden):
+            quoted = shlex.quote(path)
+            script.append(
+                f"if [ -d {quoted} ]; then mount -t tmpfs -o size=1m,mode=755 tmpfs {quoted}; fi"
+            )
         if self.drop_uid:
             script += _unhide_interpreter_commands()
         script.append('cd /tmp && exec "$0" "$@"')
         return ["unshare", *flags, "--", "sh", "-c", " && ".join(script)], uid
+
+
+def _maskable(paths: tuple[str, ...]) -> list[str]:
+    """Existing absolute directories that do not contain the interpreter the sandbox runs."""
+    prefixes = [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)]
+    keep = []
+    for path in paths:
+        real = os.path.realpath(path)
+        inside = any(p == real or p.startswith(real.rstrip("/") + "/") for p in prefixes)
+        if os.path.isabs(real) and real != "/" and os.path.isdir(real) and not inside:
+            keep.append(real)
+    return keep
 
 
 def _blocked_ancestor(path: str) -> str | None:
