@@ -130,8 +130,22 @@ class ScriptBenchmark(ExecutionBenchmark):
             for r in self.records()
         ]
 
-    def _script(self, code: str, sample: Sample) -> str:
-        return f"{code}\n\n{sample.metadata['test']}\n"
+    @staticmethod
+    def test_code(sample: Sample) -> str:
+        """The prompt (helpers such as HumanEval's `poly`, which checks use) and the tests.
+
+        A prompt that is only a signature (no docstring) gets a `pass` body so it compiles.
+        """
+        test = sample.metadata["test"]
+        prompt = sample.completion_prompt or ""
+        for prelude in (prompt, prompt.rstrip("\n") + "\n    pass\n", ""):
+            code = f"{prelude}\n\n{test}\n"
+            try:
+                compile(code, "tests.py", "exec")
+            except SyntaxError:
+                continue
+            return code
+        return test
 
     def reference_times(self, samples: list[Sample], ctx: ScoringContext) -> dict[str, float]:
         """Wall time of each reference solution under the tests, measured once and cached."""
@@ -141,11 +155,12 @@ class ScriptBenchmark(ExecutionBenchmark):
         if missing:
             jobs = [
                 execution.script_job(
-                    self._script(s.metadata["reference"], s),
+                    s.metadata["reference"],
                     s.metadata["entry_point"],
                     "check",
                     60.0,
                     s.id,
+                    test=self.test_code(s),
                 )
                 for s in missing
             ]
@@ -160,9 +175,16 @@ class ScriptBenchmark(ExecutionBenchmark):
         jobs = []
         for n, it in enumerate(items):
             wall = max(self.time_floor_s, execution.TIME_FACTOR * ref[it.sample.id])
-            code = self._script(self.program(it), it.sample)
+            meta = it.sample.metadata
             jobs.append(
-                execution.script_job(code, it.sample.metadata["entry_point"], "check", wall, n)
+                execution.script_job(
+                    self.program(it),
+                    meta["entry_point"],
+                    "check",
+                    wall,
+                    n,
+                    test=self.test_code(it.sample),
+                )
             )
         scores: list[Score | None] = [None] * len(items)
         for result in ctx.sandbox.map_unordered(jobs):

@@ -23,7 +23,8 @@ from scorers.sandbox import ExecJob, ExecResult, SandboxLimits, SandboxPool
 from scorers.sandbox.child import decode, encode
 
 SCORER_NAME = "sandbox-exec"
-SCORER_VERSION = "2"  # 2: fixed hash seed in the sandbox, tamper check, __name__ != "__main__"
+# 2: hash seed, tamper check, not __main__; 3: script tests in a second process
+SCORER_VERSION = "3"
 MISSING_OUTPUT = {"$missing": "reference solution produced no output"}
 TIME_FLOOR_S = 1.0
 TIME_FACTOR = 4.0
@@ -266,12 +267,16 @@ def judge_io(task: IOTask, oracle: TaskOracle, result: ExecResult) -> Score:
     )
 
 
-def script_job(code: str, entry_point: str, call: str, wall_s: float, tag: Any) -> ExecJob:
+def script_job(
+    code: str, entry_point: str, call: str | None, wall_s: float, tag: Any, test: str | None = None
+) -> ExecJob:
+    """`test` defines `call(candidate)`; kept apart, it runs outside the candidate's process."""
     return ExecJob(
         code=code,
         mode="script",
         entry_point=entry_point,
         call=call,
+        test=test,
         time_limits=[wall_s],
         limits=SandboxLimits().with_wall(wall_s),
         tag=tag,

@@ -256,16 +256,17 @@ def run_hostile(code: str, mode: str, oracle, isolation: Isolation):
         job = dataclasses.replace(job, time_limits=[INPUT_LIMIT_S] * len(job.inputs), limits=LIMITS)
         result = run_job(job, HOSTILE_SLOT, isolation)
         return result, judge_io(ADD, oracle, result)
-    job = script_job(f"{code}\n\n{ADD_CHECK}", "add", "check", SCRIPT_WALL_S, tag="hostile")
+    job = script_job(code, "add", "check", SCRIPT_WALL_S, tag="hostile", test=ADD_CHECK)
     job = dataclasses.replace(job, limits=dataclasses.replace(job.limits, memory_bytes=1024**3))
     result = run_job(job, HOSTILE_SLOT, isolation)
     return result, judge_script(result)
 
 
-# Known weakness, kept visible (strict xfail): script mode runs the tests inside the candidate's
-# own interpreter, so a candidate that takes the nonce and the result fd from the sandbox's stack
-# frame reports "done" without running them. io mode is immune (the parent compares outputs).
-SCRIPT_MODE_BYPASSES = {"forge_with_frames"}
+# Script mode runs the tests in a second process under a second uid when the harness is root;
+# without that (no uid to switch to) the tests share the candidate's interpreter, and a candidate
+# that takes the nonce and the result fd from the sandbox's stack frame can report "done"
+# without running them: a known weakness of that degraded mode, kept visible (strict xfail).
+SCRIPT_MODE_BYPASSES = set() if probe().drop_uid else {"forge_with_frames"}
 KNOWN_BYPASS = pytest.mark.xfail(
     strict=True, reason="script mode: tests run in-process, a frame-walking candidate can forge"
 )
@@ -358,7 +359,11 @@ def test_correct_solution_passes(add_oracle, pool):
     score = _io(ADD, add_oracle, "def add(a, b):\n    return b + a\n", pool)
     assert (score.label, score.values) == ("pass", {"base": 1.0, "plus": 1.0}), score.explanation
     (result,) = pool.map_unordered(
-        [script_job(f"def add(a, b):\n    return a + b\n{ADD_CHECK}", "add", "check", 5.0, None)]
+        [
+            script_job(
+                "def add(a, b):\n    return a + b\n", "add", "check", 5.0, None, test=ADD_CHECK
+            )
+        ]
     )
     assert judge_script(result).label == "pass", judge_script(result).explanation
 

@@ -11,6 +11,7 @@ Result channel lines (JSON): {"i": k, "out": <encoded>, "t": seconds} per input,
 time limit, and a final {"done": <nonce>}.
 """
 
+import builtins
 import json
 import math
 import os
@@ -147,6 +148,11 @@ def main():
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     nonce = payload.pop("nonce")
+    if payload["mode"] == "script" and payload.get("test") is not None:
+        if payload.get("uid") is not None and os.getuid() == 0:
+            run_split(payload, result_fd, nonce)
+            return
+        payload["code"] = payload["code"] + "\n\n" + payload["test"]  # no second uid: in-process
     apply_limits(payload["limits"])
     drop_privileges(payload.get("uid"))
 
@@ -214,6 +220,134 @@ def main():
                 emit({"i": 0, "exc": f"{type(exc).__name__}: {exc}"[:300]})
                 return
     emit({"done": nonce})
+
+
+TESTER_UID_OFFSET = 500
+
+
+def _emitter(fd):
+    def emit(record):
+        view = memoryview((json.dumps(record) + "\n").encode())
+        while view:
+            view = view[os.write(fd, view) :]
+
+    return emit
+
+
+def _module(name):
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    return module.__dict__
+
+
+def run_split(payload, result_fd, nonce):
+    """Script tests with the candidate in another process under another uid.
+
+    The tests (dataset code, trusted) run here and call the candidate through a socket; the
+    candidate process never holds the result channel and, being another uid, can neither read
+    this process's memory nor signal it. So unlike in-process checks, a candidate cannot find
+    the nonce or patch the test harness: a pass needs every check to really succeed.
+    """
+    import socket
+
+    tester_end, candidate_end = socket.socketpair()
+    if os.fork() == 0:
+        try:
+            os.close(result_fd)
+            tester_end.close()
+            apply_limits(payload["limits"])
+            drop_privileges(payload["uid"])
+            _serve_candidate(payload, candidate_end)
+        finally:
+            os._exit(0)
+    candidate_end.close()
+    apply_limits(payload["limits"])
+    drop_privileges(payload["uid"] + TESTER_UID_OFFSET)
+    emit = _emitter(result_fd)
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, payload["time_limits"][0])
+        candidate = _RemoteCandidate(tester_end)
+        namespace = _module("tests")
+        exec(compile(payload["test"], "tests.py", "exec"), namespace)
+        namespace[payload["entry_point"]] = candidate  # tests may also call it by name
+        namespace[payload["call"]](candidate)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except InputTimeout:
+        emit({"i": 0, "timeout": True})
+        return
+    except _LoadError as exc:
+        emit({"load_error": str(exc)})
+        return
+    except BaseException as exc:
+        emit({"i": 0, "exc": f"{type(exc).__name__}: {exc}"[:300]})
+        return
+    emit({"done": nonce})
+
+
+class _LoadError(Exception):
+    pass
+
+
+def _serve_candidate(payload, sock):
+    reader, writer = sock.makefile("rb"), sock.makefile("wb")
+
+    def reply(record):
+        writer.write((json.dumps(record) + "\n").encode())
+        writer.flush()
+
+    namespace = _module("solution")
+    try:
+        exec(compile(payload["code"], "solution.py", "exec"), namespace)
+        fn = namespace.get(payload["entry_point"])
+        if not callable(fn):
+            raise NameError(f"no function named {payload['entry_point']!r}")
+    except BaseException as exc:
+        reply({"load_error": f"{type(exc).__name__}: {exc}"[:500]})
+        return
+    reply({"ready": True})
+    for line in reader:
+        request = json.loads(line)
+        try:
+            out = fn(*decode(request["args"]), **decode(request["kwargs"]))
+            reply({"id": request["id"], "out": encode(out)})
+        except BaseException as exc:
+            reply({"id": request["id"], "exc": type(exc).__name__, "msg": str(exc)[:300]})
+
+
+class _RemoteCandidate:
+    """What the tests call: arguments go out encoded, exact builtin values come back."""
+
+    def __init__(self, sock):
+        self.reader, self.writer = sock.makefile("rb"), sock.makefile("wb")
+        self.calls = 0
+        first = self._receive()
+        if "load_error" in first:
+            raise _LoadError(first["load_error"])
+
+    def _receive(self):
+        line = self.reader.readline()
+        if not line:
+            raise RuntimeError("candidate process ended before answering")
+        record = json.loads(line)
+        if type(record) is not dict:
+            raise RuntimeError("candidate sent a malformed reply")
+        return record
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        request = {"id": self.calls, "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
+        self.writer.write((json.dumps(request) + "\n").encode())
+        self.writer.flush()
+        record = self._receive()
+        if record.get("id") != self.calls:  # lines the program wrote itself: no legitimate reply
+            raise RuntimeError("candidate tampered with the call channel")
+        if "out" in record:
+            return decode(record["out"])
+        kind = getattr(builtins, str(record.get("exc")), None)
+        if isinstance(kind, type) and issubclass(kind, Exception):
+            raise kind(record.get("msg", ""))
+        raise RuntimeError(f"{record.get('exc')}: {record.get('msg', '')}")
 
 
 def _guard(fn):

@@ -52,6 +52,7 @@ class ExecJob:
     inputs: list[Any] = field(default_factory=list)  # encoded argument lists (io mode)
     time_limits: list[float] = field(default_factory=list)  # per input (io) or one (script)
     call: str | None = None  # script mode: name of a test function called with the candidate
+    test: str | None = None  # script mode: test code kept apart from the candidate's code
     stop_on_failure: bool = True
     not_none: bool = False  # io mode: report only whether each output is None (MBPP oddities)
     limits: SandboxLimits = field(default_factory=SandboxLimits)
@@ -96,6 +97,7 @@ def run_job(
         "inputs": job.inputs,
         "time_limits": job.time_limits or [limits.wall_s],
         "call": job.call,
+        "test": job.test,
         "stop_on_failure": job.stop_on_failure,
         "not_none": job.not_none,
         "uid": uid,
