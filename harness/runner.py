@@ -202,7 +202,7 @@ class Runner:
         selected = {(j.benchmark.name, j.sample.id, j.sample_index) for j in jobs}
         keys = zip(frame["benchmark"], frame["sample_id"], frame["sample_index"].astype(int))
         frame = frame[[k in selected for k in keys]]
-        summary_rows = summarize(frame, {b.name: b for b in benchmarks}, cfg.n_samples)
+        summary_rows = summarize(frame, {b.name: b for b in benchmarks})
         store.write_summary(summary_rows)
         store.close()
         outcome.summary = store.read_summary()

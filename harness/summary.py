@@ -39,9 +39,7 @@ def _metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
     return parsed.map(lambda d: float(d.get(metric.key, 0.0)))
 
 
-def summarize(
-    frame: pd.DataFrame, known: dict[str, Benchmark], n_samples: int
-) -> list[dict[str, Any]]:
+def summarize(frame: pd.DataFrame, known: dict[str, Benchmark]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if frame.empty:
         return rows
