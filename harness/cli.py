@@ -128,7 +128,6 @@ def run(
         hooks = RunnerProgress(
             start=lambda total: bar.update(task, total=total),
             advance=lambda n: bar.advance(task, n),
-            note=lambda text: bar.console.print(text),
         )
         try:
             outcome = Runner(cfg, hooks).run()

@@ -64,7 +64,6 @@ class Progress:
 
     start: Callable[[int], None] = lambda total: None
     advance: Callable[[int], None] = lambda n: None
-    note: Callable[[str], None] = lambda text: None
 
 
 def harness_git_sha() -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ class IOTask:
     plus_inputs: list[Any] = field(default_factory=list)
     atol: float = 0.0
     oracle: str | None = None  # name of a special comparison, see outputs_match
+    encoded_inputs: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -53,7 +53,10 @@ class TaskOracle:
 
 
 def _encoded_inputs(task: IOTask) -> list[Any]:
-    return [encode(list(args)) for args in task.base_inputs + task.plus_inputs]
+    """Encoded once per task: every sample of the task (n_samples, reruns) sends the same list."""
+    if task.encoded_inputs is None:
+        task.encoded_inputs = [encode(list(args)) for args in task.base_inputs + task.plus_inputs]
+    return task.encoded_inputs
 
 
 def compute_ground_truth(
@@ -304,7 +307,3 @@ def _early_exit(result: ExecResult) -> str:
 def _short(value: Any, n: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= n else text[:n] + "..."
-
-
-def run_jobs(pool: SandboxPool, jobs: Iterable[ExecJob]) -> Iterator[ExecResult]:
-    yield from pool.map_unordered(jobs)
