@@ -312,9 +312,9 @@ def test_hostile_program(path, mode, add_oracle, isolation, server, sentinel, mo
     finally:
         _clean_up(marker, shm_key, sentinel.pid)
 
-    expected = meta["expect"]
+    expected = {label.strip() for label in meta["expect"].split("|")}
     assert score.label != "pass", f"{path.name} passed: {score.explanation}"
-    assert score.label == expected, (score.label, score.explanation, result.output_tail[-500:])
+    assert score.label in expected, (score.label, score.explanation, result.output_tail[-500:])
     assert score.explanation.strip()
     assert SECRET not in result.output_tail
     assert SECRET not in str(score.details)
