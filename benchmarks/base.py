@@ -8,6 +8,7 @@ third-party packages.
 from __future__ import annotations
 
 import os
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,11 @@ class Metric:
     key: str | None = None
     higher_is_better: bool = True
     pass_at_k: bool = False  # report pass@k with the unbiased estimator when n_samples > 1
+    # Only rows whose `subset` column equals this (e.g. XSTest's safe half); None = all rows.
+    subset: str | None = None
+    # Agreement metric: Cohen's kappa between two labels stored in each row's `details` (e.g.
+    # the rule classifier's and the judge's), over the rows that carry both.
+    kappa: tuple[str, str] | None = None
 
 
 @dataclass
@@ -38,7 +44,7 @@ class ScoringItem:
 
 @dataclass
 class ScoringContext:
-    """Shared, expensive scoring resources (created once per run)."""
+    """Shared, expensive scoring resources (created once per run, each only when first used)."""
 
     cache_dir: Path = field(default_factory=lambda: cache_root())
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -48,15 +54,44 @@ class ScoringContext:
             p for p in (str(cache_root()), os.environ.get(DATA_DIR_ENV)) if p
         )
     )
+    # Static-analysis policy (scorers.static.AnalyzerPolicy); None = the default policy.
+    analyzer_policy: Any = None
+    # LLM judge settings (scorers.judge.JudgeConfig); None = rule-based classifiers only.
+    judge_config: Any = None
     _pool: Any = None
+    _static: Any = None
+    _judge: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def sandbox(self):  # imported lazily: benchmarks without execution never start it
-        if self._pool is None:
-            from scorers.sandbox import SandboxPool
+        with self._lock:
+            if self._pool is None:
+                from scorers.sandbox import SandboxPool
 
-            self._pool = SandboxPool(self.workers, self.hidden_paths)
-        return self._pool
+                self._pool = SandboxPool(self.workers, self.hidden_paths)
+            return self._pool
+
+    @property
+    def static(self):
+        """The batched static analyzers (semgrep, bandit, CodeQL when present)."""
+        with self._lock:
+            if self._static is None:
+                from scorers.static import AnalyzerPolicy, StaticAnalysis
+
+                policy = self.analyzer_policy or AnalyzerPolicy()
+                self._static = StaticAnalysis(policy, self.cache_dir)
+            return self._static
+
+    @property
+    def judge(self):
+        """The LLM judge, or None when the run configured none (rules decide alone)."""
+        with self._lock:
+            if self._judge is None and self.judge_config is not None:
+                from scorers.judge import Judge
+
+                self._judge = Judge(self.judge_config, self.cache_dir)
+            return self._judge
 
 
 class Benchmark(ABC):
@@ -72,6 +107,10 @@ class Benchmark(ABC):
     default_max_tokens: ClassVar[int] = 1024
     scorer_name: ClassVar[str] = ""
     scorer_version: ClassVar[str] = "1"
+    # Summary rows are also broken down by these sample columns (language, cwe, subset).
+    slices: ClassVar[tuple[str, ...]] = ()
+    # Answers scored per call: static analyzers amortise one process over a large batch.
+    score_batch: ClassVar[int] = 32
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self.data_dir = data_dir
@@ -90,8 +129,13 @@ class Benchmark(ABC):
         return {
             "dataset_id": ";".join(sorted({f.spec.source_repo for f in files.values()})),
             "dataset_revision": ";".join(sorted({f.spec.revision for f in files.values()})),
-            "dataset_sha256": ";".join(f.spec.sha256 for _, f in sorted(files.items())),
+            "dataset_sha256": ";".join(f.sha256 for _, f in sorted(files.items())),
         }
+
+    def scorer(self, ctx: ScoringContext) -> tuple[str, str]:
+        """(scorer, scorer_version) recorded on every row; judged and analysed benchmarks
+        override it to name the analyzers, rule pack, policy, judge model and prompt."""
+        return self.scorer_name, self.scorer_version
 
     @abstractmethod
     def load(self) -> list[Sample]:

@@ -12,6 +12,13 @@ BUILTIN: dict[str, str] = {
     "humaneval": "benchmarks.humaneval:HumanEval",
     "humaneval-plus": "benchmarks.humaneval_plus:HumanEvalPlus",
     "mbpp-plus": "benchmarks.mbpp_plus:MbppPlus",
+    # secure code generation
+    "cse-instruct": "benchmarks.cyberseceval:CyberSecEvalInstruct",
+    "cse-instruct-v2": "benchmarks.cyberseceval:CyberSecEvalInstructV2",
+    "cse-autocomplete": "benchmarks.cyberseceval:CyberSecEvalAutocomplete",
+    "codelmsec": "benchmarks.codelmsec:CodeLMSec",
+    "securityeval": "benchmarks.securityeval:SecurityEval",
+    "llmseceval": "benchmarks.llmseceval:LLMSecEval",
 }
 
 SUITES: dict[str, list[str]] = {
@@ -51,10 +58,15 @@ def create(name: str, data_dir: str | Path | None = None) -> Benchmark:
         from benchmarks.tasks_file import TasksFile
 
         return TasksFile(name.removeprefix("tasks:"), data_dir)
+    if name.startswith("lmeval:"):
+        from benchmarks.lm_eval_bridge import LmEvalTask
+
+        return LmEvalTask(name.removeprefix("lmeval:"), data_dir)
     refs = available()
     if name not in refs:
         raise UnknownBenchmark(
             f"unknown benchmark {name!r}; known: {', '.join(sorted(refs))}; "
-            f"suites: {', '.join(sorted(SUITES))}; or tasks:/path/to/file.jsonl"
+            f"suites: {', '.join(sorted(SUITES))}; or tasks:/path/to/file.jsonl, "
+            "lmeval:<lm-eval task or task.yaml>"
         )
     return _load(refs[name])(data_dir)

@@ -80,6 +80,34 @@ def run(
         list[str] | None,
         typer.Option("--option", "-o", help="Backend option KEY=VALUE (repeatable)"),
     ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="Protocol preset: purpcode (greedy, 8192 tokens, safety system prompt)"),
+    ] = None,
+    analyzers: Annotated[
+        str | None,
+        typer.Option(help="Static analyzers for secure code (default semgrep,bandit,codeql)"),
+    ] = None,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(help="Lowest finding severity that makes code insecure (default medium)"),
+    ] = None,
+    analyzer_combine: Annotated[
+        str | None,
+        typer.Option(help="any | majority: how analyzers' verdicts combine (default any)"),
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option(help="LLM judge model for refusal / malicious-assistance")
+    ] = None,
+    judge_backend: Annotated[
+        str | None, typer.Option(help="Backend of the judge (default openai, or embedded)")
+    ] = None,
+    judge_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL of the judge")
+    ] = None,
+    judge_api_key_env: Annotated[
+        str | None, typer.Option(help="Env var holding the judge's API key")
+    ] = None,
     config: Annotated[
         str | None, typer.Option(help="YAML file with the same keys as these flags")
     ] = None,
@@ -109,6 +137,14 @@ def run(
         "prompt_format": prompt_format,
         "replay_file": replay_file,
         "sandbox_workers": sandbox_workers,
+        "preset": preset,
+        "analyzers": analyzers,
+        "min_severity": min_severity,
+        "analyzer_combine": analyzer_combine,
+        "judge_model": judge_model,
+        "judge_backend": judge_backend,
+        "judge_base_url": judge_base_url,
+        "judge_api_key_env": judge_api_key_env,
     }
     if option:
         overrides["backend_options"] = dict(_parse_option(o) for o in option)
@@ -157,24 +193,36 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def _print_summary(summary) -> None:
-    table = Table(title="summary (95% bootstrap CI)")
-    for col in ("benchmark", "family", "metric", "value", "95% CI", "n", "errors"):
-        table.add_column(col, justify="right" if col in ("value", "n", "errors") else "left")
+def _print_summary(summary, slices: bool = False) -> None:
+    """Whole-benchmark rows; the per-language / CWE / subset rows only when asked for."""
     if summary is None or summary.empty:
         out.print("no scored samples")
         return
-    for _, row in summary.iterrows():
+    sliced = summary["slice"].fillna("") != ""
+    columns = ["benchmark", "family", "metric", "value", "95% CI", "n", "errors"]
+    if slices:
+        columns.insert(3, "slice")
+    table = Table(title="summary (95% bootstrap CI)")
+    for col in columns:
+        table.add_column(col, justify="right" if col in ("value", "n", "errors") else "left")
+    for _, row in (summary if slices else summary[~sliced]).iterrows():
+        cells = [row["benchmark"], row["family"], row["metric"]]
+        if slices:
+            cells.append(row["slice"] or "(all)")
         table.add_row(
-            row["benchmark"],
-            row["family"],
-            row["metric"],
+            *cells,
             f"{100 * row['value']:.1f}%",
             f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]",
             str(row["n"]),
             str(row["n_errors"]),
         )
     out.print(table)
+    if sliced.any() and not slices:
+        out.print(
+            f"{int(sliced.sum())} more rows by language / CWE / subset: "
+            "`purpbench show RUN --slices`",
+            highlight=False,
+        )
     first = summary.iloc[0]
     out.print(
         f"model {first['model']} ({first['backend']}, rev {str(first['model_revision'])[:12]}), "
@@ -228,6 +276,9 @@ def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run directory or run id (prefix)")],
     results: Annotated[str, typer.Option(help="Results directory for run ids")] = "results",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    slices: Annotated[
+        bool, typer.Option("--slices", help="Also per language, CWE and subset")
+    ] = False,
 ) -> None:
     """A run's summary with 95% CIs and its identity."""
     from harness.results import RunStore, resolve_run_dir
@@ -246,7 +297,7 @@ def show(
         return
     manifest = store.manifest() or {}
     out.print(f"run {manifest.get('run_id', run_dir.name)}", highlight=False)
-    _print_summary(summary)
+    _print_summary(summary, slices)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -42,8 +42,20 @@ class RunConfig(BaseModel):
     replay_file: str | None = None
     sandbox_workers: int | None = Field(None, ge=1)
     backend_options: dict[str, Any] = Field(default_factory=dict)
+    preset: str | None = Field(None, description="a named protocol, e.g. purpcode")
+    # Static analysis policy of the secure-codegen benchmarks (recorded as their scorer).
+    analyzers: list[str] = Field(default_factory=lambda: ["semgrep", "bandit", "codeql"])
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "medium"
+    analyzer_combine: Literal["any", "majority"] = "any"
+    include_quality: bool = False
+    # The LLM judge (refusal, malicious assistance); none = rule-based classifiers only.
+    judge_model: str | None = None
+    judge_backend: str | None = None
+    judge_base_url: str | None = None
+    judge_api_key_env: str | None = None
+    judge_options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("benchmarks", mode="before")
+    @field_validator("benchmarks", "analyzers", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -68,6 +80,29 @@ class RunConfig(BaseModel):
             return DEFAULT_LIMIT_EMBEDDED
         return self.limit
 
+    def analyzer_policy(self) -> Any:
+        from scorers.static import AnalyzerPolicy
+
+        return AnalyzerPolicy(
+            analyzers=tuple(self.analyzers),
+            min_severity=self.min_severity,
+            combine=self.analyzer_combine,
+            include_quality=self.include_quality,
+        )
+
+    def judge_config(self) -> Any:
+        if not (self.judge_model or self.judge_backend):
+            return None
+        from scorers.judge import JudgeConfig
+
+        return JudgeConfig(
+            model=self.judge_model,
+            backend=self.judge_backend or ("embedded" if self.judge_model is None else "openai"),
+            base_url=self.judge_base_url,
+            api_key_env=self.judge_api_key_env,
+            options=dict(self.judge_options),
+        )
+
     def system_prompt_text(self) -> str | None:
         if not self.system_prompt:
             return None
@@ -77,8 +112,22 @@ class RunConfig(BaseModel):
         return path.read_text(encoding="utf-8")
 
 
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+# A preset is a protocol: its keys are defaults that the YAML file and the flags still override.
+PRESETS: dict[str, dict[str, Any]] = {
+    # PurpCode's evaluation protocol: greedy, an 8192-token budget, one safety system prompt for
+    # every model (the project's own text), reasoning trimmed before scoring (always done).
+    "purpcode": {
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "max_tokens": 8192,
+        "system_prompt": str(PRESET_DIR / "purpcode_system_prompt.txt"),
+    },
+}
+
+
 def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig:
-    """YAML first, then explicit CLI flags on top (flags left unset do not override)."""
+    """Preset, then YAML, then explicit CLI flags on top (flags left unset do not override)."""
     data: dict[str, Any] = {}
     if config_file:
         path = Path(config_file)
@@ -94,6 +143,12 @@ def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig
             raise ConfigError(f"config file {path} must be a mapping of run keys")
         data.update({k.replace("-", "_"): v for k, v in loaded.items()})
     data.update({k: v for k, v in overrides.items() if v is not None})
+    if data.get("preset") is not None:
+        if data["preset"] not in PRESETS:
+            raise ConfigError(
+                f"unknown preset {data['preset']!r}; known: {', '.join(sorted(PRESETS))}"
+            )
+        data = {**PRESETS[data["preset"]], **data}
     try:
         return RunConfig(**data)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ class DataUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class DataFile:
     mirror_path: str  # path inside a mirror, e.g. "humanevalplus/HumanEvalPlus.jsonl.gz"
-    sha256: str
+    # None only for sources whose bytes could not be pinned when the benchmark was written
+    # (Hugging Face-only sets): the revision is the pin, and the sha256 actually read is recorded.
+    sha256: str | None
     source_repo: str  # where it comes from, recorded: "github:owner/repo" or "hf:owner/name"
     revision: str  # commit or HF revision the sha256 belongs to
     url: str | None = None  # direct download URL pinned at `revision`
@@ -41,6 +44,22 @@ class ResolvedFile:
     path: Path
     spec: DataFile
     origin: str  # "mirror", "cache" or "download"
+
+    @property
+    def sha256(self) -> str:
+        """The bytes actually used (equal to the pin when the spec has one)."""
+        return self.spec.sha256 or _cached_sha(self.path)
+
+
+_SHA_MEMO: dict[tuple[str, float, int], str] = {}
+
+
+def _cached_sha(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime, stat.st_size)
+    if key not in _SHA_MEMO:
+        _SHA_MEMO[key] = sha256_of(path)
+    return _SHA_MEMO[key]
 
 
 def cache_root() -> Path:
@@ -68,14 +87,18 @@ def resolve(spec: DataFile, data_dir: str | Path | None = None) -> ResolvedFile:
         if candidate.exists():
             _verify(candidate, spec, "the mirror")
             return ResolvedFile(candidate, spec, "mirror")
-    cached = cache_root() / "data" / spec.sha256 / Path(spec.mirror_path).name
+    pin = spec.sha256 or "unpinned-" + re.sub(
+        r"[^A-Za-z0-9._-]+", "-", spec.source_repo + "@" + spec.revision
+    )
+    cached = cache_root() / "data" / pin / Path(spec.mirror_path).name
     if cached.exists():
         _verify(cached, spec, "the cache")
         return ResolvedFile(cached, spec, "cache")
     if _offline() or not (spec.url or spec.hf_filename):
         where = f"{data_dir}/{spec.mirror_path}" if data_dir else f"<data-dir>/{spec.mirror_path}"
+        sha = f"sha256 {spec.sha256[:12]}…, " if spec.sha256 else ""
         raise DataUnavailable(
-            f"dataset file not available offline: provide {where} (sha256 {spec.sha256[:12]}…, "
+            f"dataset file not available offline: provide {where} ({sha}"
             f"from {spec.source_repo}@{spec.revision[:12]}) via --data-dir or ${DATA_DIR_ENV}"
         )
     _download(spec, cached)
@@ -83,6 +106,8 @@ def resolve(spec: DataFile, data_dir: str | Path | None = None) -> ResolvedFile:
 
 
 def _verify(path: Path, spec: DataFile, where: str) -> None:
+    if spec.sha256 is None:
+        return
     actual = sha256_of(path)
     if actual != spec.sha256:
         raise DataUnavailable(

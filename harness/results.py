@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from harness.types import Generation
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 IDENTITY_FIELDS: list[tuple[str, pa.DataType]] = [
     ("schema_version", pa.int32()),
@@ -56,6 +56,7 @@ SAMPLE_FIELDS: list[tuple[str, pa.DataType]] = [
     ("sample_index", pa.int32()),
     ("language", pa.string()),
     ("cwe", pa.string()),
+    ("subset", pa.string()),  # a benchmark's part (XSTest safe/unsafe, RMCBench level, ...)
     ("prompt_hash", pa.string()),
     ("prompt", pa.string()),
     ("response", pa.string()),
@@ -87,6 +88,7 @@ SUMMARY_FIELDS: list[tuple[str, pa.DataType]] = [
     ("scorer", pa.string()),
     ("scorer_version", pa.string()),
     ("metric", pa.string()),
+    ("slice", pa.string()),  # "" for the whole benchmark, else e.g. "language=python"
     ("value", pa.float64()),
     ("ci_low", pa.float64()),
     ("ci_high", pa.float64()),
@@ -184,12 +186,26 @@ class RunStore:
             self._next_part += 1
             _write_atomic(table_from_rows(rows, SAMPLE_SCHEMA), target)
 
-    def finished_keys(self) -> set[tuple[str, str, int]]:
-        """(benchmark, sample_id, sample_index) of rows already stored with status ok."""
-        frame = self.read_samples(columns=["benchmark", "sample_id", "sample_index", "status"])
+    def finished_keys(
+        self, scorers: dict[str, tuple[str, str]] | None = None
+    ) -> set[tuple[str, str, int]]:
+        """(benchmark, sample_id, sample_index) of rows already stored with status ok.
+
+        With `scorers` (benchmark -> (scorer, version)), a row scored by another scorer (a
+        different judge, analyzer policy or rule pack) is not finished: it is rescored from the
+        generation log, without a model call.
+        """
+        columns = ["benchmark", "sample_id", "sample_index", "status", "scorer", "scorer_version"]
+        frame = self.read_samples(columns=columns)
         if frame.empty:
             return set()
         done = frame[frame["status"] == "ok"]
+        if scorers is not None:
+            current = [
+                scorers.get(b) == (s, v)
+                for b, s, v in zip(done["benchmark"], done["scorer"], done["scorer_version"])
+            ]
+            done = done[current]
         return set(zip(done["benchmark"], done["sample_id"], done["sample_index"].astype(int)))
 
     def read_samples(self, columns: list[str] | None = None) -> pd.DataFrame:

@@ -33,8 +33,6 @@ from harness.results import SCHEMA_VERSION, RunStore
 from harness.summary import summarize
 from harness.types import Generation, GenerationRequest, Message, Sample, Score, stable_hash
 
-SCORE_BATCH = 32
-
 
 @dataclass
 class Job:
@@ -209,7 +207,11 @@ class Runner:
         return outcome
 
     def _scoring_context(self) -> ScoringContext:
-        ctx = ScoringContext(workers=self.config.sandbox_workers or os.cpu_count() or 1)
+        ctx = ScoringContext(
+            workers=self.config.sandbox_workers or os.cpu_count() or 1,
+            analyzer_policy=self.config.analyzer_policy(),
+            judge_config=self.config.judge_config(),
+        )
         if self.config.data_dir:
             ctx.hidden_paths = (*ctx.hidden_paths, self.config.data_dir)
         return ctx
@@ -297,7 +299,9 @@ class Runner:
     def _execute(
         self, jobs: list[Job], backend, store: RunStore, base_row: dict[str, Any]
     ) -> RunOutcome:
-        finished = store.finished_keys()
+        ctx = self._scoring_context()
+        scorers = {job.benchmark.name: job.benchmark.scorer(ctx) for job in jobs}
+        finished = store.finished_keys(scorers)
         todo = [j for j in jobs if (j.benchmark.name, j.sample.id, j.sample_index) not in finished]
         cache = store.load_generations()
         cached = [j for j in todo if j.request.key in cache]
@@ -311,12 +315,7 @@ class Runner:
         self.progress.start(len(todo))
         if not todo:
             return outcome
-        scorer = _ScoringWorker(
-            store,
-            base_row,
-            self._scoring_context(),
-            self.progress,
-        )
+        scorer = _ScoringWorker(store, base_row, ctx, self.progress)
         scorer.start()
         try:
             for job in cached:
@@ -367,7 +366,8 @@ class _ScoringWorker(threading.Thread):
                 job, generation = item
                 pending[job.benchmark.name].append((job, generation))
             for name in list(pending):
-                if done or item == "idle" or len(pending[name]) >= SCORE_BATCH:
+                full = len(pending[name]) >= pending[name][0][0].benchmark.score_batch
+                if done or item == "idle" or full:
                     batch = pending.pop(name)
                     try:
                         self.store.append_samples(self._score(batch))
@@ -432,6 +432,7 @@ class _ScoringWorker(threading.Thread):
             )
         )
         meta = job.sample.metadata
+        scorer_name, scorer_version = benchmark.scorer(self.ctx)
         status = "error" if (gen.error or score.status == "error") else "ok"
         return {
             **self.base_row,
@@ -443,6 +444,7 @@ class _ScoringWorker(threading.Thread):
             "sample_index": job.sample_index,
             "language": meta.get("language"),
             "cwe": meta.get("cwe"),
+            "subset": meta.get("subset"),
             "prompt_hash": stable_hash(prompt_text, 16),
             "prompt": prompt_text,
             "response": item.response,
@@ -454,8 +456,8 @@ class _ScoringWorker(threading.Thread):
             "latency_s": gen.latency_s,
             "status": status,
             "error": gen.error or (score.explanation if score.status == "error" else None),
-            "scorer": benchmark.scorer_name,
-            "scorer_version": benchmark.scorer_version,
+            "scorer": scorer_name,
+            "scorer_version": scorer_version,
             "score": score.value,
             "scores": json.dumps(score.values, sort_keys=True),
             "label": score.label,

@@ -1,0 +1,106 @@
+"""CyberSecEval secure code generation (Meta PurpleLlama, MIT): instruct and autocomplete.
+
+Each prompt was mined from real open-source code that an analyzer flagged; the question is
+whether the model writes the flagged pattern again. `cse-instruct` asks in natural language,
+`cse-autocomplete` gives the code before the flagged line. Eight languages; results are broken
+down by language and CWE. CyberSecEval's own detector is replaced by the project's analyzers
+(recorded as the scorer), so figures are comparable across models here, not to Meta's tables.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from benchmarks.secure_codegen import SecureCodegenBenchmark, github_file, normalize_cwe
+from harness.data import DataFile
+from harness.types import Message, Sample
+
+REPO = "meta-llama/PurpleLlama"
+COMMIT = "4be64c3a24442b51c76175e6ec67722cc3f5fe38"
+AUTOCOMPLETE_ASK = "Write the next several lines of the following code."
+
+
+def _file(name: str, sha256: str, variant: str) -> DataFile:
+    return github_file(
+        REPO,
+        COMMIT,
+        f"CybersecurityBenchmarks/datasets/{variant}/{name}",
+        f"cyberseceval-{variant}/{name}",
+        sha256,
+    )
+
+
+class _CyberSecEval(SecureCodegenBenchmark):
+    variant: ClassVar[str]
+
+    def load(self) -> list[Sample]:
+        records = json.loads(self.files()["prompts"].path.read_text(encoding="utf-8"))
+        return [self.sample(n, record) for n, record in enumerate(records)]
+
+    def sample(self, n: int, record: dict[str, Any]) -> Sample:
+        for key in ("test_case_prompt", "language", "cwe_identifier"):
+            if not isinstance(record.get(key), str):
+                raise ValueError(f"record {n} has no {key!r}")
+        language = {"c++": "cpp", "c#": "csharp"}.get(record["language"], record["language"])
+        return Sample(
+            id=str(record.get("prompt_id", n)),
+            messages=[Message("user", record["test_case_prompt"])],
+            completion_prompt=self.completion_prompt(record["test_case_prompt"]),
+            metadata={
+                "language": language,
+                "cwe": normalize_cwe(record["cwe_identifier"]),
+                "pattern_id": record.get("pattern_id"),
+            },
+        )
+
+    def completion_prompt(self, prompt: str) -> str | None:
+        return None
+
+
+class CyberSecEvalInstruct(_CyberSecEval):
+    name = "cse-instruct"
+    description = "CyberSecEval instruct: write code from a description, 8 languages (% secure)"
+    size_hint = 1916
+    unfenced = "never"  # instructed answers put code in fences; prose is not code
+    data_files = {
+        "prompts": _file(
+            "instruct.json",
+            "8913f770ccd50921ba5a4e94e504b224dbeeb39afc6618a3e9bf941a8eafbe3e",
+            "instruct",
+        )
+    }
+
+
+class CyberSecEvalInstructV2(CyberSecEvalInstruct):
+    name = "cse-instruct-v2"
+    description = "CyberSecEval instruct, 2025 cleaned revision (invalid prompts removed)"
+    size_hint = 1681
+    data_files = {
+        "prompts": _file(
+            "instruct-v2.json",
+            "df19f7c51911d46d0ae5c069b7093728db8e682890a44317a211ac61cb02c181",
+            "instruct",
+        )
+    }
+
+
+class CyberSecEvalAutocomplete(_CyberSecEval):
+    name = "cse-autocomplete"
+    description = "CyberSecEval autocomplete: continue real code before a flagged line (% secure)"
+    size_hint = 1916
+    default_max_tokens = 512
+    data_files = {
+        "prompts": _file(
+            "autocomplete.json",
+            "be065f92dbc74c882fe90b7abbeccfbba1ee39d79916cd0ff3387015e06e1bec",
+            "autocomplete",
+        )
+    }
+
+    def completion_prompt(self, prompt: str) -> str | None:
+        """Base models get the code alone: the instruction preamble is for chat models."""
+        head, sep, code = prompt.partition("\n\n")
+        if sep and AUTOCOMPLETE_ASK in head:
+            return code
+        return prompt
