@@ -115,6 +115,7 @@ def run(
     """Run benchmarks on a model and write Parquet results (resumes an interrupted run)."""
     from harness.backends import BackendError
     from harness.config import ConfigError, load_config
+    from harness.results import SchemaMismatch
     from harness.runner import Progress as RunnerProgress
     from harness.runner import Runner
 
@@ -167,7 +168,14 @@ def run(
         )
         try:
             outcome = Runner(cfg, hooks).run()
-        except (ConfigError, DataUnavailable, BackendError, ValueError, FileNotFoundError) as exc:
+        except (
+            ConfigError,
+            DataUnavailable,
+            BackendError,
+            SchemaMismatch,
+            ValueError,
+            FileNotFoundError,
+        ) as exc:
             bar.stop()
             _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         except KeyboardInterrupt:
@@ -289,6 +297,7 @@ def show(
         _fail(str(exc))
     store = RunStore(run_dir)
     try:
+        store.check_schema()
         summary = store.read_summary()
     except Exception as exc:
         _fail(f"cannot read {run_dir / 'summary'}: {type(exc).__name__}: {exc}")

@@ -151,6 +151,18 @@ class RunStore:
         path = self.dir / "run.json"
         return json.loads(path.read_text()) if path.exists() else None
 
+    def check_schema(self) -> None:
+        """A run written by another schema version is not mixed with new rows or misread."""
+        manifest = self.manifest()
+        if manifest is None:
+            return
+        found = manifest.get("schema_version")
+        if found != SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"{self.dir} has results schema version {found}, this purpbench writes "
+                f"version {SCHEMA_VERSION}: use another --output directory or re-run there"
+            )
+
     # --- generation cache ---------------------------------------------------------------
     def load_generations(self) -> dict[str, Generation]:
         """Answers already paid for. A torn last line (killed mid-write) is skipped."""

@@ -176,6 +176,7 @@ class Runner:
             identity = run_identity(cfg, info.__dict__, prompt_format)
             run_id = run_id_for(identity)
             store = RunStore(Path(cfg.output) / run_id)
+            store.check_schema()
             identity_key = stable_hash(identity, 24)
             jobs = [
                 Job(

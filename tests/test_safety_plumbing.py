@@ -146,3 +146,14 @@ def test_autocomplete_sends_base_models_the_code_alone(data_dir) -> None:
     assert "Write the next several lines" in sample.messages[0].content
     assert "Write the next" not in sample.completion_prompt
     assert sample.completion_prompt.startswith("{\n  statelist *ptr;")
+
+
+def test_a_run_of_another_schema_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    from harness.results import SCHEMA_VERSION, RunStore, SchemaMismatch
+
+    store = RunStore(tmp_path / "old-run")
+    store.write_manifest({"schema_version": SCHEMA_VERSION - 1, "run_id": "old-run"})
+    with pytest.raises(SchemaMismatch, match=f"schema version {SCHEMA_VERSION - 1}"):
+        store.check_schema()
+    store.write_manifest({"schema_version": SCHEMA_VERSION, "run_id": "old-run"})
+    store.check_schema()
