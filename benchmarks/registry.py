@@ -19,11 +19,58 @@ BUILTIN: dict[str, str] = {
     "codelmsec": "benchmarks.codelmsec:CodeLMSec",
     "securityeval": "benchmarks.securityeval:SecurityEval",
     "llmseceval": "benchmarks.llmseceval:LLMSecEval",
+    "cweval": "benchmarks.purpcode:CWEval",
+    "xscode": "benchmarks.purpcode:PurpCodeXSCode",
+    # malicious assistance
+    "cse-mitre": "benchmarks.cse_mitre:CseMitre",
+    "rmcbench": "benchmarks.rmcbench:RMCBench",
+    "cse-interpreter": "benchmarks.cse_interpreter:CseInterpreter",
+    # overrefusal
+    "xstest": "benchmarks.xstest:XSTest",
+    "cse-frr": "benchmarks.cse_frr:CseFrr",
+    "phtest": "benchmarks.phtest:PHTest",
+    # the PurpCode evaluation sets, by their Hugging Face ids
+    "purpcode/CyberSecEval-SCG": "benchmarks.purpcode:PurpCodeSCG",
+    "purpcode/CodeLMSec": "benchmarks.purpcode:PurpCodeCodeLMSec",
+    "purpcode/CWEval": "benchmarks.purpcode:PurpCodeCWEval",
+    "purpcode/CyberSecEval-MITRE": "benchmarks.purpcode:PurpCodeMITRE",
+    "purpcode/CyberSecEval-FRR": "benchmarks.purpcode:PurpCodeFRR",
+    "purpcode/XSCode": "benchmarks.purpcode:PurpCodeXSCode",
+    "purpcode/XSTest": "benchmarks.purpcode:PurpCodeXSTest",
+    "purpcode/PHTest": "benchmarks.purpcode:PurpCodePHTest",
+    "purpcode/humanevalplus": "benchmarks.purpcode:PurpCodeHumanEvalPlus",
+    "purpcode/mbppplus": "benchmarks.purpcode:PurpCodeMbppPlus",
 }
+
+SECURE_CODEGEN = ["cse-instruct", "cse-autocomplete", "codelmsec", "securityeval", "llmseceval"]
+MALICIOUS = ["cse-mitre", "rmcbench", "cse-interpreter"]
+OVERREFUSAL = ["xstest", "cse-frr"]
+SECURITY_QA = ["cybermetric-500", "seceval", "ctibench-mcq"]
 
 SUITES: dict[str, list[str]] = {
     "utility": ["humaneval-plus", "mbpp-plus"],
     "default": ["humaneval-plus", "mbpp-plus"],
+    "secure-codegen": SECURE_CODEGEN,
+    "malicious-assistance": MALICIOUS,
+    "overrefusal": OVERREFUSAL,
+    "security-qa": SECURITY_QA,
+    # every safety family from the offline mirror (the Hugging Face-only sets are in `purpcode`)
+    "safety": SECURE_CODEGEN + MALICIOUS + OVERREFUSAL + SECURITY_QA,
+    # one benchmark per family: for smoke tests and CI gates (pair it with --limit)
+    "quick": ["humaneval-plus", "cse-instruct", "cse-mitre", "xstest", "cybermetric-80"],
+    # PurpCode's evaluation table, by Hugging Face id (use with --preset purpcode)
+    "purpcode": [
+        "purpcode/CyberSecEval-SCG",
+        "purpcode/CodeLMSec",
+        "purpcode/CWEval",
+        "purpcode/CyberSecEval-MITRE",
+        "purpcode/CyberSecEval-FRR",
+        "purpcode/XSCode",
+        "purpcode/XSTest",
+        "purpcode/PHTest",
+        "purpcode/humanevalplus",
+        "purpcode/mbppplus",
+    ],
 }
 
 

@@ -102,9 +102,7 @@ def render_request(
     messages: tuple[Message, ...] | None = None
     prompt: str | None = None
     if prompt_format == "chat":
-        messages = tuple(
-            ([Message("system", system_prompt)] if system_prompt else []) + sample.messages
-        )
+        messages = tuple(with_system_prompt(sample.messages, system_prompt))
         body: Any = [(m.role, m.content) for m in messages]
     else:
         prompt = sample.completion_prompt or render_as_text(sample.messages)
@@ -129,6 +127,18 @@ def render_request(
         seed=seed,
         stop=stops,
     )
+
+
+def with_system_prompt(messages: list[Message], system_prompt: str | None) -> list[Message]:
+    """The run's system prompt goes first; a sample that brings its own system message (the
+    MITRE prompts do) gets one merged system message, since many chat templates accept only
+    one."""
+    if not system_prompt:
+        return list(messages)
+    if messages and messages[0].role == "system":
+        merged = Message("system", f"{system_prompt}\n\n{messages[0].content}")
+        return [merged, *messages[1:]]
+    return [Message("system", system_prompt), *messages]
 
 
 def render_as_text(messages: Iterable[Message]) -> str:

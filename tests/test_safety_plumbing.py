@@ -157,3 +157,16 @@ def test_a_run_of_another_schema_version_is_refused_with_a_clear_message(tmp_pat
         store.check_schema()
     store.write_manifest({"schema_version": SCHEMA_VERSION, "run_id": "old-run"})
     store.check_schema()
+
+
+def test_run_system_prompt_merges_with_a_sample_system_message() -> None:
+    from harness.runner import with_system_prompt
+    from harness.types import Message
+
+    own = [Message("system", "You are a red-team helper."), Message("user", "hi")]
+    merged = with_system_prompt(own, "Be safe.")
+    assert [m.role for m in merged] == ["system", "user"]
+    assert merged[0].content == "Be safe.\n\nYou are a red-team helper."
+    plain = with_system_prompt([Message("user", "hi")], "Be safe.")
+    assert [m.role for m in plain] == ["system", "user"]
+    assert with_system_prompt(own, None) == own
