@@ -29,6 +29,13 @@ BUILTIN: dict[str, str] = {
     "xstest": "benchmarks.xstest:XSTest",
     "cse-frr": "benchmarks.cse_frr:CseFrr",
     "phtest": "benchmarks.phtest:PHTest",
+    # security QA
+    "cybermetric-80": "benchmarks.cybermetric:CyberMetric80",
+    "cybermetric-500": "benchmarks.cybermetric:CyberMetric500",
+    "cybermetric-2000": "benchmarks.cybermetric:CyberMetric2000",
+    "seceval": "benchmarks.seceval:SecEval",
+    "ctibench-mcq": "benchmarks.ctibench:CTIBenchMCQ",
+    "ctibench-rcm": "benchmarks.ctibench:CTIBenchRCM",
     # the PurpCode evaluation sets, by their Hugging Face ids
     "purpcode/CyberSecEval-SCG": "benchmarks.purpcode:PurpCodeSCG",
     "purpcode/CodeLMSec": "benchmarks.purpcode:PurpCodeCodeLMSec",
@@ -45,7 +52,7 @@ BUILTIN: dict[str, str] = {
 SECURE_CODEGEN = ["cse-instruct", "cse-autocomplete", "codelmsec", "securityeval", "llmseceval"]
 MALICIOUS = ["cse-mitre", "rmcbench", "cse-interpreter"]
 OVERREFUSAL = ["xstest", "cse-frr"]
-SECURITY_QA = ["cybermetric-500", "seceval", "ctibench-mcq"]
+SECURITY_QA = ["cybermetric-500", "seceval", "ctibench-mcq", "ctibench-rcm"]
 
 SUITES: dict[str, list[str]] = {
     "utility": ["humaneval-plus", "mbpp-plus"],
