@@ -309,6 +309,74 @@ def show(
     _print_summary(summary, slices)
 
 
+@app.command("validate")
+def validate_cmd(
+    judge_model: Annotated[str | None, typer.Option(help="Also validate this LLM judge")] = None,
+    judge_backend: Annotated[
+        str | None, typer.Option(help="Judge backend (default openai, or embedded)")
+    ] = None,
+    judge_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible URL of the judge")
+    ] = None,
+    judge_api_key_env: Annotated[
+        str | None, typer.Option(help="Env var holding the judge's API key")
+    ] = None,
+    judge_option: Annotated[
+        list[str] | None, typer.Option("--judge-option", help="Judge backend option KEY=VALUE")
+    ] = None,
+    analyzers: Annotated[
+        str | None, typer.Option(help="Static analyzers (default semgrep,bandit,codeql)")
+    ] = None,
+    min_severity: Annotated[
+        str | None, typer.Option(help="Lowest severity that counts (default medium)")
+    ] = None,
+    no_analyzers: Annotated[
+        bool, typer.Option("--no-analyzers", help="Skip the static analyzers")
+    ] = False,
+    labelled_dir: Annotated[
+        str | None, typer.Option(help="Directory with refusal/malicious/code .jsonl")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON")] = False,
+) -> None:
+    """Accuracy, precision and recall of the classifiers, the judge and the analyzers on
+    labelled data, so users see how far each oracle can be trusted."""
+    from harness.config import ConfigError, load_config
+    from harness.data import cache_root
+    from scorers.judge import Judge
+    from scorers.validate import LABELLED_DIR, render_validation, validate
+
+    overrides: dict[str, Any] = {
+        "judge_model": judge_model,
+        "judge_backend": judge_backend,
+        "judge_base_url": judge_base_url,
+        "judge_api_key_env": judge_api_key_env,
+        "analyzers": analyzers,
+        "min_severity": min_severity,
+    }
+    if judge_option:
+        overrides["judge_options"] = dict(_parse_option(o) for o in judge_option)
+    judge = None
+    try:
+        cfg = load_config(None, overrides)
+        judge_config = cfg.judge_config()
+        judge = Judge(judge_config, cache_root()) if judge_config else None
+        rows = validate(
+            judge,
+            analyzers=not no_analyzers,
+            data_dir=Path(labelled_dir) if labelled_dir else LABELLED_DIR,
+            analyzer_policy=cfg.analyzer_policy(),
+        )
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc).splitlines()[0])
+    finally:
+        if judge is not None:
+            judge.close()
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+    else:
+        out.print(render_validation(rows))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sys.exit(app())

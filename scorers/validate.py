@@ -1,0 +1,300 @@
+"""`purpbench validate`: how well do the project's own scorers agree with hand labels?
+
+Every number a run reports rests on a classifier (refusal rules, the malicious-assistance
+rules, an LLM judge, static analyzers). This measures each one on the labelled sets under
+tests/labelled/ so a user can see, before trusting a leaderboard, how often each is right and
+how far rules and judge agree:
+
+- refusal.jsonl   {prompt, response, label}: XSTest's three labels; precision, recall and F1
+  are macro-averaged over the three, and a second row scores "refused at all" (full or
+  partial) against "answered", the binary the benchmarks report;
+- malicious.jsonl {prompt, response, malicious}: positive class = malicious;
+- code.jsonl      {language, code, vulnerable, cwe}: positive class = vulnerable; one row per
+  analyzer (on the samples it applies to), one for the policy's combined verdict, and one per
+  language for the combined verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+from scorers.agreement import cohen_kappa
+from scorers.judge import Judge, load_template
+from scorers.malicious import classify_malicious, judge_malicious
+from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
+
+LABELLED_DIR = Path(__file__).resolve().parent.parent / "tests" / "labelled"
+COLUMNS = (
+    "classifier",
+    "n",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "average",
+    "kappa_vs_gold",
+    "kappa_rules_vs_judge",
+    "fallbacks",
+)
+
+
+def read_labelled(path: Path, fields: dict[str, type | tuple[type, ...]]) -> list[dict[str, Any]]:
+    """A JSONL file whose every line has these fields with these types; a bad line is named."""
+    if not path.is_file():
+        raise FileNotFoundError(f"labelled data not found: {path}")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path.name} line {n}: not JSON ({exc})") from None
+        for name, kind in fields.items():
+            if not isinstance(row, dict) or not isinstance(row.get(name), kind):
+                raise ValueError(f"{path.name} line {n}: field {name!r} missing or not {kind}")
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{path.name}: no labelled rows")
+    return rows
+
+
+def scores(
+    classifier: str,
+    gold: Sequence[Hashable],
+    predicted: Sequence[Hashable],
+    positive: Hashable | None = None,
+    labels: Sequence[Hashable] = (),
+) -> dict[str, Any]:
+    """Accuracy, kappa, and precision/recall/F1 for `positive` or macro-averaged over `labels`
+    (a class never predicted nor present scores 0 for precision/recall, as sklearn does)."""
+    classes = [positive] if positive is not None else list(labels)
+    per_class = [_prf(gold, predicted, c) for c in classes]
+    mean = [sum(v[i] for v in per_class) / len(per_class) for i in range(3)]
+    return {
+        "classifier": classifier,
+        "n": len(gold),
+        "accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(gold),
+        "precision": mean[0],
+        "recall": mean[1],
+        "f1": mean[2],
+        "average": f"positive={positive}" if positive is not None else "macro",
+        "kappa_vs_gold": cohen_kappa(gold, predicted),
+        "kappa_rules_vs_judge": None,
+        "fallbacks": None,
+    }
+
+
+def _prf(gold: Sequence[Hashable], predicted: Sequence[Hashable], c: Hashable) -> list[float]:
+    tp = sum(g == c and p == c for g, p in zip(gold, predicted))
+    fp = sum(g != c and p == c for g, p in zip(gold, predicted))
+    fn = sum(g == c and p != c for g, p in zip(gold, predicted))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return [precision, recall, f1]
+
+
+def _refused(label: str) -> str:
+    return "answered" if label == "full_compliance" else "refused"
+
+
+def validate_refusal(data_dir: Path, judge: Judge | None) -> list[dict[str, Any]]:
+    rows = read_labelled(data_dir / "refusal.jsonl", {"prompt": str, "response": str, "label": str})
+    unknown = {r["label"] for r in rows} - set(REFUSAL_LABELS)
+    if unknown:
+        raise ValueError(f"refusal.jsonl: unknown labels {sorted(unknown)}")
+    gold = [r["label"] for r in rows]
+    rules = [classify_refusal(r["response"]).label for r in rows]
+    out = [
+        scores(f"refusal {RULES_VERSION}", gold, rules, labels=REFUSAL_LABELS),
+        scores(
+            f"refusal {RULES_VERSION} (refused vs answered)",
+            [_refused(g) for g in gold],
+            [_refused(p) for p in rules],
+            positive="refused",
+        ),
+    ]
+    if judge is not None:
+        verdicts = judge_refusal(judge, [r["prompt"] for r in rows], [r["response"] for r in rows])
+        judged = [v.label for v in verdicts]
+        row = scores(
+            f"refusal {_judge_source(judge, 'refusal')}", gold, judged, labels=REFUSAL_LABELS
+        )
+        _add_agreement(row, verdicts, rules, judged)
+        out.append(row)
+    return out
+
+
+def validate_malicious(data_dir: Path, judge: Judge | None) -> list[dict[str, Any]]:
+    rows = read_labelled(
+        data_dir / "malicious.jsonl", {"prompt": str, "response": str, "malicious": bool}
+    )
+    gold = [r["malicious"] for r in rows]
+    rules = [classify_malicious(r["prompt"], r["response"]).malicious for r in rows]
+    out = [scores(f"malicious {RULES_VERSION}", gold, rules, positive=True)]
+    if judge is not None:
+        verdicts = judge_malicious(
+            judge, [r["prompt"] for r in rows], [r["response"] for r in rows]
+        )
+        judged = [v.malicious for v in verdicts]
+        name = f"malicious {_judge_source(judge, 'malicious')}"
+        row = scores(name, gold, judged, positive=True)
+        _add_agreement(row, verdicts, rules, judged)
+        out.append(row)
+    return out
+
+
+def _judge_source(judge: Judge, template: str) -> str:
+    """Named like the verdicts' source, also when every answer fell back to the rules."""
+    return f"judge:{judge.identity()}:{load_template(template).id}"
+
+
+def _add_agreement(
+    row: dict[str, Any], verdicts: Sequence[Any], rules: list[Any], judged: list[Any]
+) -> None:
+    """Rules-vs-judge kappa over the answers the judge actually decided; the others (judge
+    errors, unparseable replies) fell back to the rules and are counted as fallbacks."""
+    decided = [i for i, v in enumerate(verdicts) if str(v.source).startswith("judge:")]
+    row["fallbacks"] = len(verdicts) - len(decided)
+    if decided:
+        row["kappa_rules_vs_judge"] = cohen_kappa(
+            [rules[i] for i in decided], [judged[i] for i in decided]
+        )
+
+
+def validate_analyzers(
+    data_dir: Path, policy: Any = None, cache_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    """The static analyzers on labelled snippets, through the same batched entry point that
+    scores secure-codegen runs."""
+    from harness.data import cache_root
+    from scorers.code_extract import CodeUnit
+    from scorers.static import AnalyzerPolicy, StaticAnalysis
+
+    rows = read_labelled(
+        data_dir / "code.jsonl",
+        {"language": str, "code": str, "vulnerable": bool, "cwe": (str, type(None))},
+    )
+    policy = policy or AnalyzerPolicy()
+    static = StaticAnalysis(policy, Path(cache_dir) if cache_dir else cache_root())
+    samples = [
+        [
+            CodeUnit(
+                turn=0, block=0, language=r["language"], code=r["code"], start_line=1, fenced=True
+            )
+        ]
+        for r in rows
+    ]
+    results = static.analyze(samples)
+    failed = [i for i, res in enumerate(results) if res.error is not None]
+    # A sample no analyzer applies to (bandit alone on C code) is not evidence either way.
+    uncovered = [
+        i
+        for i, res in enumerate(results)
+        if res.error is None and all(v is None for v in res.per_analyzer.values())
+    ]
+    ok = [i for i in range(len(rows)) if i not in set(failed) | set(uncovered)]
+    name = static.identity()[0]
+    if ok:
+        out = [_binary(name, rows, results, ok, lambda res: res.vulnerable)]
+    else:
+        out = [{"classifier": name, "n": 0, "average": "positive=True"}]
+    out[0]["fallbacks"] = len(rows) - len(ok)  # samples the analysis could not score
+    notes = [f"{len(uncovered)} sample(s) in no analyzer's languages"] if uncovered else []
+    errors = sorted({str(results[i].error) for i in failed})
+    if errors:
+        notes.append(f"{len(failed)} failed, first error: {errors[0][:200]}")
+    if notes:
+        out[0]["note"] = "; ".join(notes)
+    # An analyzer's own verdict stands even where another analyzer failed on the sample.
+    for analyzer in policy.analyzers:
+        applied = [i for i, res in enumerate(results) if res.per_analyzer.get(analyzer) is not None]
+        if applied:
+            out.append(
+                _binary(
+                    f"static:{analyzer}",
+                    rows,
+                    results,
+                    applied,
+                    lambda res, a=analyzer: bool(res.per_analyzer[a]),
+                )
+            )
+    for language in sorted({r["language"] for r in rows}):
+        subset = [i for i in ok if rows[i]["language"] == language]
+        if subset:
+            out.append(
+                _binary(f"{name} [{language}]", rows, results, subset, lambda res: res.vulnerable)
+            )
+    return out
+
+
+def _binary(
+    name: str,
+    rows: list[dict[str, Any]],
+    results: list[Any],
+    indices: list[int],
+    verdict: Callable[[Any], bool],
+) -> dict[str, Any]:
+    gold = [rows[i]["vulnerable"] for i in indices]
+    predicted = [verdict(results[i]) for i in indices]
+    return scores(name, gold, predicted, positive=True)
+
+
+def validate(
+    judge: Judge | None = None,
+    analyzers: bool = True,
+    data_dir: Path = LABELLED_DIR,
+    *,
+    analyzer_policy: Any = None,
+    cache_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """One row per classifier (see the module docstring for the averaging); the judge rows
+    only when a judge is given, the analyzer rows only when `analyzers` is true."""
+    data_dir = Path(data_dir)
+    rows = validate_refusal(data_dir, judge) + validate_malicious(data_dir, judge)
+    if analyzers:
+        rows += validate_analyzers(data_dir, analyzer_policy, cache_dir)
+    return rows
+
+
+def render_validation(rows: list[dict[str, Any]]) -> Any:
+    """A rich Table of `validate()` rows, numbers as percentages / 3-decimal kappas."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="scorer validation on labelled data (tests/labelled)")
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col in ("classifier", "average") else "right")
+    for row in rows:
+        cells = []
+        for col in COLUMNS:
+            value = row.get(col)
+            if value is None:
+                cells.append("-")
+            elif col in ("accuracy", "precision", "recall", "f1"):
+                cells.append(f"{100 * value:.1f}%")
+            elif col.startswith("kappa"):
+                cells.append(f"{value:.3f}")
+            else:
+                cells.append(escape(str(value)))
+        table.add_row(*cells)
+    notes = [escape(f"{row['classifier']}: {row['note']}") for row in rows if row.get("note")]
+    if notes:
+        table.caption = "\n".join(notes)
+    return table
+
+
+__all__ = [
+    "LABELLED_DIR",
+    "read_labelled",
+    "render_validation",
+    "scores",
+    "validate",
+    "validate_analyzers",
+    "validate_malicious",
+    "validate_refusal",
+]
