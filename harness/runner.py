@@ -99,6 +99,9 @@ def render_request(
 ) -> GenerationRequest:
     max_tokens = config.max_tokens or benchmark.default_max_tokens
     stops = benchmark.stop_sequences(prompt_format)
+    if prompt_format == "completion" and sample.completion_prompt is None:
+        # A chat rendered as text: a base model that starts the next turn has finished.
+        stops = (*stops, TURN_STOP)
     messages: tuple[Message, ...] | None = None
     prompt: str | None = None
     if prompt_format == "chat":
@@ -139,6 +142,9 @@ def with_system_prompt(messages: list[Message], system_prompt: str | None) -> li
         merged = Message("system", f"{system_prompt}\n\n{messages[0].content}")
         return [merged, *messages[1:]]
     return [Message("system", system_prompt), *messages]
+
+
+TURN_STOP = "\nUser:"
 
 
 def render_as_text(messages: Iterable[Message]) -> str:
