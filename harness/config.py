@@ -14,6 +14,9 @@ from harness.types import stable_hash
 
 EMBEDDED_MODEL = "gemma-3-270m-q4_k_m"
 DEFAULT_LIMIT_EMBEDDED = 5
+# The embedded base model rarely stops on its own; without --max-tokens its answers are capped
+# so that a CPU run of every family finishes in minutes, not hours.
+EMBEDDED_MAX_TOKENS = 256
 
 
 class ConfigError(ValueError):
@@ -103,6 +106,12 @@ class RunConfig(BaseModel):
             options=dict(self.judge_options),
         )
 
+    def default_max_tokens_cap(self) -> int | None:
+        """A cap on the benchmarks' own token budgets (only for the embedded default model)."""
+        if self.max_tokens is None and self.model is None and self.resolved_backend() == "embedded":
+            return EMBEDDED_MAX_TOKENS
+        return None
+
     def system_prompt_text(self) -> str | None:
         if not self.system_prompt:
             return None
@@ -171,6 +180,7 @@ def run_identity(
         "temperature": config.temperature,
         "top_p": config.top_p,
         "max_tokens": config.max_tokens,
+        "max_tokens_cap": config.default_max_tokens_cap(),
         "n_samples": config.n_samples,
         "seed": config.seed,
         "replay_sha": backend_info.get("details", {}).get("replay_sha256"),

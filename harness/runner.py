@@ -97,7 +97,9 @@ def render_request(
     system_prompt: str | None,
     identity_key: str,
 ) -> GenerationRequest:
-    max_tokens = config.max_tokens or benchmark.default_max_tokens
+    max_tokens = config.max_tokens or min(
+        benchmark.default_max_tokens, config.default_max_tokens_cap() or 1 << 30
+    )
     stops = benchmark.stop_sequences(prompt_format)
     if prompt_format == "completion" and sample.completion_prompt is None:
         # A chat rendered as text: a base model that starts the next turn has finished.
@@ -261,6 +263,7 @@ class Runner:
             "temperature": cfg.temperature,
             "top_p": cfg.top_p,
             "max_tokens": cfg.max_tokens,
+            "max_tokens_cap": cfg.default_max_tokens_cap(),
             "n_samples": cfg.n_samples,
         }
         return {
