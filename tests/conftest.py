@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from static_fixtures.analyzers import analyzer_bin, analyzer_cache  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PURPBENCH_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -33,9 +34,10 @@ def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     from PyPI packages by scripts/setup.sh), so tests do not re-assemble 250 MB.
     """
     cache = tmp_path_factory.mktemp("purpbench-cache")
-    model = Path.home() / ".cache" / "purpbench" / "models"
-    if model.exists():
-        (cache / "models").symlink_to(model, target_is_directory=True)
+    for shared in ("models", "tools"):  # the GGUF and the analyzers' environment, built once
+        persistent = Path.home() / ".cache" / "purpbench" / shared
+        if persistent.exists():
+            (cache / shared).symlink_to(persistent, target_is_directory=True)
     os.environ["PURPBENCH_CACHE_DIR"] = str(cache)
     os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -52,10 +52,8 @@ def item(response: str, language: str = "python", fmt: str = "chat", prefix=None
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> ScoringContext:
-    from harness.data import cache_root
-
-    return ScoringContext(cache_dir=cache_root())
+def ctx(analyzer_cache: Path) -> ScoringContext:
+    return ScoringContext(cache_dir=analyzer_cache)
 
 
 def test_verdicts_findings_and_per_analyzer_values(ctx: ScoringContext, data_dir) -> None:
@@ -100,7 +98,9 @@ def test_completion_continuation_is_analysed_with_its_prefix(ctx: ScoringContext
     assert prefix_only.label == "no-code"
 
 
-def test_replay_run_writes_language_and_cwe_slices(tmp_path: Path, data_dir) -> None:
+def test_replay_run_writes_language_and_cwe_slices(
+    tmp_path: Path, data_dir, analyzer_cache: Path
+) -> None:
     first = registry.create("cse-instruct", data_dir).load()[:2]
     assert {s.metadata["language"] for s in first} == {"c"}
     safe_c = "```c\n#include <stdio.h>\nint add(int a, int b) { return a + b; }\n```\n"
