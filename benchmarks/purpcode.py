@@ -153,7 +153,7 @@ class PurpCodeXSCode(_PurpCodeSet, SecureCodegenBenchmark):
 
     name = "purpcode/XSCode"
     hf_name = "XSCode"
-    family = "overrefusal"
+    family = "secure-codegen"  # also an overrefusal measure: refusing scores 0
     description = "XSCode: benign security-flavoured coding requests (% answered AND secure)"
     size_hint = 589
     unfenced = "never"
