@@ -61,8 +61,9 @@ class SecureCodegenBenchmark(Benchmark):
             code = prefix + item.response
             unit = CodeUnit(0, 0, language or "unknown", code, 1, False)
             return [unit], prefix.count("\n") + 1
-        units = extract_code(item.response, hint=language, unfenced=self.unfenced)
-        return units, 0
+        # A base model answering in completion format writes code without fences.
+        unfenced = "if-code" if item.prompt_format == "completion" else self.unfenced
+        return extract_code(item.response, hint=language, unfenced=unfenced), 0
 
     def score(self, items: list[ScoringItem], ctx: ScoringContext) -> list[Score]:
         prepared = [self.code_units(item) for item in items]
