@@ -97,3 +97,14 @@ def test_every_rule_has_a_ruleid_and_an_ok_example(pack: RulePack) -> None:
                         seen[rule_id].add(kind)
     lacking = sorted(r for r, kinds in seen.items() if kinds != {"ruleid", "ok"})
     assert not lacking, f"rules without both a ruleid: and an ok: example: {lacking}"
+
+
+def test_rule_ids_are_unique_across_the_pack() -> None:
+    """Two rules with one id would make a finding ambiguous (and one would shadow the other)."""
+    import yaml
+
+    seen: Counter[str] = Counter()
+    for path in RULES_DIR.rglob("*.yaml"):
+        for rule in (yaml.safe_load(path.read_text()) or {}).get("rules", []):
+            seen[rule["id"]] += 1
+    assert not [rule_id for rule_id, n in seen.items() if n > 1]
