@@ -53,10 +53,10 @@ SECURE_CODEGEN = ["cse-instruct", "cse-autocomplete", "codelmsec", "securityeval
 MALICIOUS = ["cse-mitre", "rmcbench", "cse-interpreter"]
 OVERREFUSAL = ["xstest", "cse-frr"]
 SECURITY_QA = ["cybermetric-500", "seceval", "ctibench-mcq", "ctibench-rcm"]
+QUICK = ["humaneval-plus", "cse-instruct", "cse-mitre", "xstest", "cybermetric-80"]
 
 SUITES: dict[str, list[str]] = {
     "utility": ["humaneval-plus", "mbpp-plus"],
-    "default": ["humaneval-plus", "mbpp-plus"],
     "secure-codegen": SECURE_CODEGEN,
     "malicious-assistance": MALICIOUS,
     "overrefusal": OVERREFUSAL,
@@ -64,7 +64,9 @@ SUITES: dict[str, list[str]] = {
     # every safety family from the offline mirror (the Hugging Face-only sets are in `purpcode`)
     "safety": SECURE_CODEGEN + MALICIOUS + OVERREFUSAL + SECURITY_QA,
     # one benchmark per family: for smoke tests and CI gates (pair it with --limit)
-    "quick": ["humaneval-plus", "cse-instruct", "cse-mitre", "xstest", "cybermetric-80"],
+    "quick": QUICK,
+    # `purpbench run` without --benchmarks: every family, a few samples each on the default model
+    "default": QUICK,
     # PurpCode's evaluation table, by Hugging Face id (use with --preset purpcode)
     "purpcode": [
         "purpcode/CyberSecEval-SCG",
