@@ -1,4 +1,4 @@
-"""`purpbench` command line: run, list, show."""
+"""`purpbench` command line: run, list, show, validate, gate, leaderboard, train."""
 
 from __future__ import annotations
 
@@ -375,6 +375,16 @@ def validate_cmd(
         out.print_json(json.dumps(rows, default=str))
     else:
         out.print(render_validation(rows))
+
+
+# Commands that live with their component; their modules import heavy libraries lazily.
+from harness.gate_cli import gate as _gate_command  # noqa: E402
+from leaderboard.cli import leaderboard as _leaderboard_command  # noqa: E402
+from train.cli import app as _train_app  # noqa: E402
+
+app.command("gate")(_gate_command)
+app.command("leaderboard")(_leaderboard_command)
+app.add_typer(_train_app, name="train")
 
 
 def main() -> None:  # pragma: no cover - console entry point
