@@ -268,6 +268,8 @@ def resolve_run_dir(ref: str, results_root: Path) -> Path:
     path = Path(ref)
     if (path / "run.json").exists():
         return path
+    if path.is_absolute() or len(path.parts) > 1:  # a path, not a run id: nothing to search
+        raise FileNotFoundError(f"no run at {path} (no run.json there)")
     candidates = sorted(p for p in results_root.glob(f"{ref}*") if (p / "run.json").exists())
     if len(candidates) == 1:
         return candidates[0]

@@ -33,7 +33,7 @@ def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, .
     return cls.metrics, cls.family
 
 
-def _metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
+def metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
     """Per-row values; NaN where an ok row does not carry the metric's key (the metric does
     not apply to it, e.g. bandit on C code). Error rows are 0: they stay in the denominator."""
     if metric.key is None:
@@ -118,7 +118,7 @@ def _metric_rows(
             return []
     if metric.kappa is not None:
         return _kappa_row(base, group, metric, slice_)
-    values = _metric_values(group, metric)
+    values = metric_values(group, metric)
     applies = values.notna()
     if not applies.any():
         return []

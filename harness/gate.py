@@ -1,0 +1,380 @@
+"""Release gates: does a candidate run regress against a baseline run?
+
+A check fails for one of three reasons, each judged per benchmark and metric:
+- regression: on the shared samples the candidate is worse by more than the allowed margin AND
+  the paired test says the drop is significant at alpha (after Holm's correction across every
+  regression check of the gate, unless the policy turns it off: a gate over twenty metrics at
+  alpha 0.05 would otherwise fail a model identical in quality about once in three runs);
+- floor: the candidate's value on all its samples is below an absolute floor;
+- error rate: too many of the candidate's rows have status `error`.
+
+Inputs that make the comparison meaningless (a missing run, another schema version, no shared
+samples, benchmarks scored by different oracles) are `GateInputError`s: exit code 2, never a
+verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from benchmarks.base import Metric
+from harness.paired import (
+    COLUMNS,
+    PairedComparison,
+    comparable_metrics,
+    compare_values,
+    latest_rows,
+    shared_rows,
+    task_values,
+)
+from harness.results import RunStore, SchemaMismatch, resolve_run_dir
+from scorers.metrics import bootstrap_ci
+
+
+class GateInputError(RuntimeError):
+    """The runs cannot be compared; the message is one line for the user."""
+
+
+class BenchmarkPolicy(BaseModel):
+    """Overrides for one benchmark; unset fields fall back to the policy's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[str] | None = None  # metric names to gate; default: the headline metric
+    margin: float | None = Field(default=None, ge=0)
+    alpha: float | None = Field(default=None, gt=0, lt=1)
+    max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    floors: dict[str, float] = Field(default_factory=dict)  # metric name -> minimum value
+    required: bool = False  # missing from either run -> unusable input, not a skip
+
+
+class GatePolicy(BaseModel):
+    """What `--policy gates.yaml` holds (every key optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    margin: float = Field(default=0.01, ge=0)  # allowed drop, in the metric's units (0.01 = 1 pt)
+    max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    correction: Literal["holm", "none"] = "holm"
+    metrics: Literal["headline", "all"] = "headline"
+    n_boot: int = Field(default=2000, ge=100)
+    seed: int = 0
+    allow_scorer_mismatch: bool = False
+    benchmarks: dict[str, BenchmarkPolicy] = Field(default_factory=dict)
+
+    def for_benchmark(self, name: str) -> BenchmarkPolicy:
+        return self.benchmarks.get(name, BenchmarkPolicy())
+
+
+def load_policy(path: Path | None) -> GatePolicy:
+    if path is None:
+        return GatePolicy()
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        return GatePolicy.model_validate(data)
+    except FileNotFoundError as exc:
+        raise GateInputError(f"policy file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise GateInputError(
+            f"policy {path} is not valid YAML: {str(exc).splitlines()[0]}"
+        ) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise GateInputError(f"policy {path}: {where}: {first['msg']}") from exc
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    manifest: dict[str, Any]
+    samples: pd.DataFrame
+    scorers: dict[str, tuple[str, str]]  # benchmark -> (scorer, scorer_version)
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+
+def load_run(ref: str, results_root: Path) -> LoadedRun:
+    """A run given as a directory, a run id (or unique prefix) under the results root, or a
+    directory that holds exactly one run."""
+    path = Path(ref)
+    if path.is_dir() and not (path / "run.json").exists():
+        runs = sorted(p.parent for p in path.glob("*/run.json"))
+        if len(runs) == 1:
+            path = runs[0]
+        elif len(runs) > 1:
+            names = ", ".join(r.name for r in runs[:5])
+            raise GateInputError(f"{ref} holds {len(runs)} runs ({names}…): name one")
+    try:
+        run_dir = resolve_run_dir(str(path), results_root)
+    except FileNotFoundError as exc:
+        raise GateInputError(str(exc)) from exc
+    store = RunStore(run_dir)
+    try:
+        store.check_schema()
+        columns = [*COLUMNS, "scorer", "scorer_version", "dataset_revision"]
+        samples = latest_rows(store.read_samples(columns=columns))
+    except SchemaMismatch as exc:
+        raise GateInputError(str(exc)) from exc
+    except (OSError, pa.ArrowException) as exc:
+        raise GateInputError(f"cannot read {run_dir}/samples: {str(exc).splitlines()[0]}") from exc
+    if samples.empty:
+        raise GateInputError(f"{run_dir} has no scored samples")
+    last = samples.groupby("benchmark", sort=True).tail(1)
+    scorers = {
+        str(b): (str(s), str(v))
+        for b, s, v in zip(last["benchmark"], last["scorer"], last["scorer_version"])
+    }
+    return LoadedRun(run_dir, store.manifest() or {}, samples, scorers)
+
+
+@dataclass
+class Check:
+    """One line of the report: a benchmark × metric (or its error rate)."""
+
+    benchmark: str
+    metric: str
+    kind: Literal["regression", "floor", "error-rate"]
+    passed: bool
+    reason: str
+    comparison: PairedComparison | None = None
+    value: float | None = None  # floor / error-rate checks: the candidate's value
+    limit: float | None = None  # margin, floor or maximum error rate
+    ci: tuple[float, float] | None = None
+    n: int | None = None
+    p_adjusted: float | None = None
+
+
+@dataclass
+class GateResult:
+    baseline: LoadedRun
+    candidate: LoadedRun
+    policy: GatePolicy
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # benchmarks not compared, revision drift
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+def _metrics_to_gate(name: str, policy: GatePolicy) -> tuple[Metric, ...]:
+    available = comparable_metrics(name)
+    wanted = policy.for_benchmark(name).metrics
+    if wanted is None:
+        return available if policy.metrics == "all" else available[:1]
+    by_name = {m.name: m for m in available}
+    unknown = [m for m in wanted if m not in by_name]
+    if unknown:
+        known = ", ".join(by_name) or "none"
+        raise GateInputError(f"{name} has no metric {unknown[0]!r} (it has: {known})")
+    return tuple(by_name[m] for m in wanted)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (controls the family-wise error rate)."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
+
+
+def _fmt(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def evaluate(baseline: LoadedRun, candidate: LoadedRun, policy: GatePolicy) -> GateResult:
+    result = GateResult(baseline, candidate, policy)
+    base_names = set(baseline.samples["benchmark"])
+    cand_names = set(candidate.samples["benchmark"])
+    for name, bench_policy in policy.benchmarks.items():
+        if bench_policy.required and name not in base_names & cand_names:
+            where = "baseline" if name not in base_names else "candidate"
+            raise GateInputError(f"required benchmark {name} is missing from the {where}")
+    for name in sorted(base_names ^ cand_names):
+        side = "candidate" if name in base_names else "baseline"
+        result.notes.append(f"{name}: not in the {side}, not compared")
+    common = sorted(base_names & cand_names)
+    if not common:
+        raise GateInputError("the runs share no benchmark")
+    base_shared, cand_shared = shared_rows(baseline.samples, candidate.samples)
+    if base_shared.empty:
+        raise GateInputError("the runs share no sample (benchmark, sample_id, sample_index)")
+
+    for name in common:
+        bench_policy = policy.for_benchmark(name)
+        if baseline.scorers[name] != candidate.scorers[name]:
+            message = (
+                f"{name} was scored by different oracles: baseline "
+                f"{' '.join(baseline.scorers[name])}, candidate {' '.join(candidate.scorers[name])}"
+            )
+            if not policy.allow_scorer_mismatch:
+                raise GateInputError(message + " (rescore one run, or allow_scorer_mismatch)")
+            result.notes.append(message)
+        revisions = {
+            str(r)
+            for run in (baseline, candidate)
+            for r in run.samples.loc[run.samples["benchmark"] == name, "dataset_revision"].unique()
+        }
+        if len(revisions) > 1:
+            result.notes.append(
+                f"{name}: dataset revisions differ ({', '.join(sorted(revisions))})"
+            )
+        _regression_checks(result, name, base_shared, cand_shared, bench_policy)
+        _floor_checks(result, name, candidate.samples, bench_policy)
+        _error_rate_check(result, name, candidate.samples, bench_policy)
+
+    _apply_correction(result)
+    return result
+
+
+def _regression_checks(
+    result: GateResult,
+    name: str,
+    base_shared: pd.DataFrame,
+    cand_shared: pd.DataFrame,
+    bench_policy: BenchmarkPolicy,
+) -> None:
+    policy = result.policy
+    alpha = bench_policy.alpha or policy.alpha
+    margin = policy.margin if bench_policy.margin is None else bench_policy.margin
+    base_group = base_shared[base_shared["benchmark"] == name]
+    cand_group = cand_shared[cand_shared["benchmark"] == name]
+    if base_group.empty:
+        result.notes.append(f"{name}: no shared samples, not compared")
+        return
+    for metric in _metrics_to_gate(name, policy):
+        comparison = compare_values(
+            name,
+            metric,
+            task_values(base_group, metric),
+            task_values(cand_group, metric),
+            alpha=alpha,
+            n_boot=policy.n_boot,
+            seed=policy.seed,
+        )
+        if comparison is None:
+            continue
+        result.checks.append(
+            Check(
+                benchmark=name,
+                metric=metric.name,
+                kind="regression",
+                passed=True,  # decided after the multiple-testing correction
+                reason="",
+                comparison=comparison,
+                limit=margin,
+                n=comparison.n_shared,
+            )
+        )
+
+
+def _apply_correction(result: GateResult) -> None:
+    checks = [c for c in result.checks if c.kind == "regression" and c.comparison is not None]
+    raw = [c.comparison.p_value for c in checks]  # type: ignore[union-attr]
+    adjusted = holm(raw) if result.policy.correction == "holm" and raw else raw
+    for check, p in zip(checks, adjusted):
+        comp = check.comparison
+        assert comp is not None
+        alpha = result.policy.for_benchmark(check.benchmark).alpha or result.policy.alpha
+        margin = check.limit or 0.0
+        check.p_adjusted = p
+        significant = p < alpha
+        too_large = comp.drop > margin
+        check.passed = not (significant and too_large)
+        change = f"{_fmt(comp.base_value)} → {_fmt(comp.cand_value)} ({comp.diff * 100:+.1f} pt)"
+        if not check.passed:
+            check.reason = f"regression: {change}, p={p:.3g} < {alpha}, drop > {_fmt(margin)} pt"
+        elif comp.drop > margin:
+            check.reason = f"drop not significant: {change}, p={p:.3g}"
+        elif comp.drop > 0:
+            check.reason = f"within margin: {change}"
+        else:
+            check.reason = f"no drop: {change}"
+
+
+def _floor_checks(
+    result: GateResult, name: str, samples: pd.DataFrame, bench_policy: BenchmarkPolicy
+) -> None:
+    if not bench_policy.floors:
+        return
+    group = samples[samples["benchmark"] == name]
+    by_name = {m.name: m for m in comparable_metrics(name)}
+    for metric_name, floor in bench_policy.floors.items():
+        metric = by_name.get(metric_name)
+        if metric is None:
+            known = ", ".join(by_name) or "none"
+            raise GateInputError(f"floor on {name}: no metric {metric_name!r} (it has: {known})")
+        values = task_values(group, metric)
+        if values.empty:
+            raise GateInputError(f"floor on {name} {metric_name}: no candidate sample carries it")
+        value = float(values.mean())
+        ci = bootstrap_ci(list(values))
+        ok = value >= floor if metric.higher_is_better else value <= floor
+        relation = "≥" if metric.higher_is_better else "≤"
+        verb = "meets" if ok else "misses"
+        result.checks.append(
+            Check(
+                benchmark=name,
+                metric=metric_name,
+                kind="floor",
+                passed=ok,
+                reason=f"{_fmt(value)} {verb} floor {relation} {_fmt(floor)}",
+                value=value,
+                limit=floor,
+                ci=ci,
+                n=len(values),
+            )
+        )
+
+
+def _error_rate_check(
+    result: GateResult, name: str, samples: pd.DataFrame, bench_policy: BenchmarkPolicy
+) -> None:
+    group = samples[samples["benchmark"] == name]
+    limit = (
+        result.policy.max_error_rate
+        if bench_policy.max_error_rate is None
+        else bench_policy.max_error_rate
+    )
+    errors = int((group["status"] == "error").sum())
+    rate = errors / len(group)
+    ok = rate <= limit
+    result.checks.append(
+        Check(
+            benchmark=name,
+            metric="error rate",
+            kind="error-rate",
+            passed=ok,
+            reason=f"{errors}/{len(group)} rows errored ({_fmt(rate)}%, limit {_fmt(limit)}%)",
+            value=rate,
+            limit=limit,
+            n=len(group),
+        )
+    )
+
+
+def run_gate(
+    baseline: str, candidate: str, policy_path: Path | None, results_root: Path
+) -> GateResult:
+    policy = load_policy(policy_path)
+    return evaluate(load_run(baseline, results_root), load_run(candidate, results_root), policy)
