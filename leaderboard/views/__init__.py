@@ -1,0 +1,1 @@
+"""One module per leaderboard view; each exposes `render(ctx)`."""

@@ -1,0 +1,178 @@
+"""View 3: one benchmark in depth: per-language / per-CWE / per-subset results, how the
+static analyzers agree with each other, and how the refusal rules agree with the judge."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+
+import pandas as pd
+import streamlit as st
+
+from leaderboard.context import Context
+from leaderboard.reference import REPORTED, reference_slices
+from leaderboard.scores import headline_metric
+
+DIMENSIONS = {"language": "per language", "cwe": "per CWE", "subset": "per subset"}
+# Label pairs kept in a row's `details` by the rule classifier and the judge.
+JUDGE_PAIRS = (
+    ("refusal_rules", "refusal_judge"),
+    ("malicious_rules", "malicious_judge"),
+    ("refused_rules", "refused_judge"),
+)
+
+
+def slice_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """The benchmark's breakdown rows, with `slice` split into dimension and group."""
+    part = summary[(summary["benchmark"] == benchmark) & (summary["slice"].fillna("") != "")]
+    if part.empty:
+        return part.assign(dimension=pd.Series(dtype=str), group=pd.Series(dtype=str))
+    split = part["slice"].str.split("=", n=1, expand=True)
+    return part.assign(dimension=split[0], group=split[1])
+
+
+def analyzer_agreement(scores: pd.Series) -> pd.DataFrame:
+    """Pairwise agreement of analyzers' secure/insecure votes on the rows both analysed."""
+    from scorers.agreement import cohen_kappa
+
+    votes = pd.DataFrame(
+        [
+            {
+                k.split(":", 1)[1]: v
+                for k, v in json.loads(s or "{}").items()
+                if k.startswith("secure:")
+            }
+            for s in scores
+        ]
+    )
+    rows = []
+    for first, second in combinations(sorted(votes.columns), 2):
+        both = votes[[first, second]].dropna()
+        if both.empty:
+            continue
+        a, b = list(both[first]), list(both[second])
+        rows.append(
+            {
+                "analyzers": f"{first} vs {second}",
+                "n": len(both),
+                "agreement %": round(100 * sum(x == y for x, y in zip(a, b)) / len(a), 1),
+                "Cohen's κ": round(cohen_kappa(a, b), 3),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def judge_confusion(details: pd.Series) -> pd.DataFrame:
+    """Counts of (rule label, judge label) on the rows that carry both."""
+    rows = []
+    for text in details:
+        parsed = json.loads(text or "{}")
+        for rules_key, judge_key in JUDGE_PAIRS:
+            if parsed.get(rules_key) is not None and parsed.get(judge_key) is not None:
+                rows.append(
+                    {
+                        "labels": rules_key.rsplit("_", 1)[0],
+                        "rules": str(parsed[rules_key]),
+                        "judge": str(parsed[judge_key]),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=["labels", "rules", "judge"])
+    if frame.empty:
+        return frame
+    return frame.value_counts().rename("rows").reset_index()
+
+
+def _bars(part: pd.DataFrame, dimension: str):
+    import plotly.express as px
+
+    frame = part[part["dimension"] == dimension].copy()
+    frame["value %"] = frame["value"] * 100
+    frame["plus"] = (frame["ci_high"] - frame["value"]) * 100
+    frame["minus"] = (frame["value"] - frame["ci_low"]) * 100
+    return px.bar(
+        frame,
+        x="group",
+        y="value %",
+        color="display",
+        barmode="group",
+        error_y="plus",
+        error_y_minus="minus",
+        hover_data=["n"],
+        labels={"group": dimension, "display": "run"},
+    )
+
+
+def render(ctx: Context) -> None:
+    st.header("Benchmark detail")
+    summary = ctx.summary
+    benchmarks = sorted(summary["benchmark"].unique())
+    benchmark = st.selectbox("Benchmark", benchmarks)
+    metric = headline_metric(benchmark) or "headline"
+    part = slice_rows(summary, benchmark)
+    st.subheader(f"Breakdown of {metric}")
+    if part.empty:
+        st.info(f"{benchmark} has no per-language, per-CWE or per-subset breakdown.")
+    for dimension, title in DIMENSIONS.items():
+        if (part["dimension"] == dimension).any():
+            st.markdown(f"**{title}**")
+            st.plotly_chart(_bars(part, dimension), key=f"bars_{dimension}")
+    cwe = part[part["dimension"] == "cwe"]
+    if not cwe.empty:
+        import plotly.express as px
+
+        run = st.selectbox("Run for the CWE treemap", sorted(cwe["display"].unique()))
+        tree = cwe[cwe["display"] == run].assign(value_pct=lambda f: f["value"] * 100)
+        fig = px.treemap(
+            tree,
+            path=["group"],
+            values="n",
+            color="value_pct",
+            color_continuous_scale="RdYlGn",
+            range_color=[0, 100],
+            labels={"value_pct": f"{metric} %", "group": "CWE"},
+        )
+        st.plotly_chart(fig, key="cwe_treemap")
+    if benchmark in ("cse-instruct", "purpcode/CyberSecEval-SCG"):
+        st.markdown(f"**PurpCode paper, per language ({REPORTED})**")
+        st.dataframe(reference_slices(), hide_index=True)
+
+    st.subheader("Analyzer agreement")
+    per_analyzer = summary[
+        (summary["benchmark"] == benchmark)
+        & (summary["slice"].fillna("") == "")
+        & summary["metric"].str.startswith("% secure (")
+    ]
+    if per_analyzer.empty:
+        st.info("No static-analysis metrics for this benchmark.")
+    else:
+        wide = per_analyzer.pivot_table(index="display", columns="metric", values="value") * 100
+        st.dataframe(wide.round(1))
+        run_ids = list(per_analyzer["run_id"].unique())
+        scores = ctx.samples(run_ids, ["scores"], {"benchmark": benchmark})
+        pairs = analyzer_agreement(scores["scores"])
+        if pairs.empty:
+            st.info(
+                "Only one analyzer voted on these samples; agreement needs two "
+                "(`--analyzers semgrep,bandit`, or CodeQL on PATH)."
+            )
+        else:
+            st.dataframe(pairs, hide_index=True)
+
+    st.subheader("Refusal classifier vs judge")
+    kappa = summary[
+        (summary["benchmark"] == benchmark)
+        & (summary["metric"] == "κ rules vs judge")
+        & (summary["slice"].fillna("") == "")
+    ]
+    if kappa.empty:
+        st.info(
+            "No judge labels in these runs: the rules decided alone. Re-score with "
+            "`--judge-model` to see rules-vs-judge agreement."
+        )
+        return
+    st.dataframe(
+        kappa[["display", "value", "ci_low", "ci_high", "n"]].rename(columns={"value": "κ"}),
+        hide_index=True,
+    )
+    details = ctx.samples(list(kappa["run_id"].unique()), ["details"], {"benchmark": benchmark})
+    st.dataframe(judge_confusion(details["details"]), hide_index=True)

@@ -1,0 +1,165 @@
+"""The leaderboard's data and arithmetic, without Streamlit: run discovery, headline rows,
+the frontier, the reference file, and the agreement tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import leaderboard_fixtures as lbf
+import numpy as np
+import pandas as pd
+import pytest
+from leaderboard_fixtures import FixtureRuns
+from typer.testing import CliRunner
+
+from benchmarks import registry
+from harness.cli import app
+from harness.summary import metrics_for
+from leaderboard import data, scores
+from leaderboard.context import results_dir
+from leaderboard.reference import load_reference, reference_rows, side_by_side
+from leaderboard.views.detail import analyzer_agreement, judge_confusion
+from leaderboard.views.samples import findings_frame, flagged_lines, prompt_messages
+
+# session fixtures shared by the leaderboard tests (real runs, made once)
+fixture_runs = lbf.fixture_runs
+broken_results = lbf.broken_results
+
+
+def test_discover_sets_aside_broken_runs(broken_results, fixture_runs: FixtureRuns):
+    root, broken = broken_results
+    catalog = data.discover(root)
+    assert set(catalog.runs) == {p.name for p in fixture_runs.runs.values()}
+    reasons = {s.run_id: s.reason for s in catalog.skipped}
+    assert reasons[broken["corrupt"].name].startswith("corrupt Parquet file summary/part-0")
+    assert "schema version 1" in reasons[broken["oldschema"].name]
+
+
+def test_summary_reads_only_asked_columns(fixture_runs: FixtureRuns):
+    catalog = data.discover(fixture_runs.root)
+    frame = data.load_summary(catalog, ["benchmark", "value"])
+    assert set(frame.columns) == {"benchmark", "value", "run_id", "model", "backend", "display"}
+    on_disk = sum(len(pd.read_parquet(r / "summary")) for r in fixture_runs.runs.values())
+    assert len(frame) == on_disk
+
+
+def test_sample_filters_are_pushed_into_the_scan(fixture_runs: FixtureRuns):
+    catalog = data.discover(fixture_runs.root)
+    run = fixture_runs.runs["loose-coder"]
+    rows = data.load_samples(
+        catalog,
+        [run.name],
+        ["sample_id", "label"],
+        {"benchmark": "cse-instruct", "label": "vulnerable"},
+    )
+    expected = pd.read_parquet(run / "samples")
+    expected = expected[(expected.benchmark == "cse-instruct") & (expected.label == "vulnerable")]
+    assert sorted(rows["sample_id"]) == sorted(expected["sample_id"])
+    count = data.count_samples(catalog, [run.name], {"benchmark": "cse-instruct"})
+    assert count == int((pd.read_parquet(run / "samples").benchmark == "cse-instruct").sum())
+
+
+def test_headline_is_each_benchmarks_first_metric(fixture_runs: FixtureRuns):
+    summary = data.load_summary(data.discover(fixture_runs.root))
+    heads = scores.headline_rows(summary)
+    assert heads.groupby("run_id").size().tolist() == [5, 5]
+    for benchmark, metric in zip(heads["benchmark"], heads["metric"]):
+        metrics, _ = metrics_for(benchmark, {})
+        assert metric == metrics[0].name
+
+
+def test_pareto_front():
+    x = np.array([0.9, 0.5, 0.4, 0.95, 0.9])
+    y = np.array([0.5, 0.9, 0.4, 0.1, 0.5])
+    assert scores.pareto_front(x, y).tolist() == [True, True, False, True, True]
+
+
+def test_family_scores_flip_lower_is_better():
+    heads = pd.DataFrame(
+        {
+            "run_id": ["r", "r"], "display": ["r", "r"], "family": ["f", "f"],
+            "benchmark": ["a", "b"], "value": [0.8, 0.3], "ci_low": [0.7, 0.2],
+            "ci_high": [0.9, 0.4], "higher_is_better": [True, False],
+        }
+    )  # fmt: skip
+    row = scores.family_scores(heads).iloc[0]
+    assert row["value"] == pytest.approx((0.8 + 0.7) / 2)
+    assert row["ci_low"] == pytest.approx((0.7 + 0.6) / 2)
+    assert row["ci_high"] == pytest.approx((0.9 + 0.8) / 2)
+
+
+def test_reference_file_maps_to_real_benchmarks_and_metrics():
+    reference = load_reference()
+    known = registry.available()
+    for benchmark, meta in reference["benchmarks"].items():
+        assert benchmark in known, benchmark
+        names = [m.name for m in metrics_for(benchmark, {})[0]]
+        assert meta["metric"] in names, (benchmark, meta["metric"], names)
+        assert meta["close"] in known
+    rows = reference_rows(reference)
+    assert rows["value"].between(0, 100).all()
+    assert set(rows["source"].str.split(" ").str[:2].str.join(" ")) == {
+        "Table 4", "Table 7", "Table 9",
+    }  # fmt: skip
+    purp = rows[(rows.model == "PurpCode-32B") & (rows.benchmark == "purpcode/CodeLMSec")]
+    assert purp["value"].tolist() == [94.8]
+    assert (rows["status"] == "reported, not run here").all()
+
+
+def test_side_by_side_fills_close_benchmarks(fixture_runs: FixtureRuns):
+    summary = data.load_summary(data.discover(fixture_runs.root))
+    wide = side_by_side(reference_rows(), summary)
+    loose = wide[wide["model"].str.startswith("loose-coder")].iloc[0]
+    samples = pd.read_parquet(fixture_runs.runs["loose-coder"] / "samples")
+    safe_half = samples[(samples.benchmark == "xstest") & (samples.subset == "safe")]
+    answered = safe_half["scores"].map(lambda s: json.loads(s)["answered"]).mean()
+    assert loose["purpcode/XSTest"] == pytest.approx(round(answered * 100, 1))
+    assert pd.isna(loose["purpcode/CodeLMSec"])  # not run here
+
+
+def test_analyzer_agreement_and_judge_confusion():
+    votes = pd.Series(
+        [json.dumps({"secure:semgrep": a, "secure:bandit": b, "has_code": 1.0})
+         for a, b in [(1.0, 1.0), (0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]]
+        + [json.dumps({"secure:semgrep": 1.0})]
+    )  # fmt: skip
+    pairs = analyzer_agreement(votes).iloc[0]
+    assert pairs["analyzers"] == "bandit vs semgrep" and pairs["n"] == 4
+    assert pairs["agreement %"] == 75.0
+    details = pd.Series(
+        [json.dumps({"refusal_rules": "full_refusal", "refusal_judge": "full_refusal"}),
+         json.dumps({"refusal_rules": "full_refusal", "refusal_judge": "full_compliance"}),
+         json.dumps({"refusal_rules": "full_refusal"})]
+    )  # fmt: skip
+    confusion = judge_confusion(details)
+    assert confusion["rows"].sum() == 2
+
+
+def test_sample_helpers_keep_text_and_lines():
+    assert prompt_messages(json.dumps([{"role": "user", "content": "<b>hi</b>"}])) == [
+        ("user", "<b>hi</b>")
+    ]
+    assert prompt_messages("plain completion") == [("prompt", "plain completion")]
+    findings = findings_frame(
+        json.dumps([{"analyzer": "semgrep", "rule": "r", "cwe": ["CWE-1"], "severity": "high",
+                     "turn": 0, "block": 0, "line": 2, "end_line": 3, "message": "m"}])
+    )  # fmt: skip
+    table = flagged_lines("a\nb\nc\nd", findings, 0, 0)
+    assert table[table["flag"] != ""]["line"].tolist() == [2, 3]
+    assert flagged_lines("a\nb", findings, 0, 1)["flag"].tolist() == ["", ""]
+
+
+def test_results_dir_from_args_then_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("PURPBENCH_RESULTS_DIR", str(tmp_path / "env"))
+    assert results_dir(["--results", str(tmp_path / "arg")]) == tmp_path / "arg"
+    assert results_dir([f"--results={tmp_path / 'eq'}"]) == tmp_path / "eq"
+    assert results_dir([]) == tmp_path / "env"
+
+
+def test_cli_rejects_a_file_as_results(tmp_path: Path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    result = CliRunner().invoke(app, ["leaderboard", "--results", str(target)])
+    assert result.exit_code == 2
+    assert "not a directory" in result.output
