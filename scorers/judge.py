@@ -62,6 +62,27 @@ class JudgeConfig:
     max_tokens: int = 512
     concurrency: int = 8
 
+    @classmethod
+    def from_settings(
+        cls,
+        model: str | None,
+        backend: str | None,
+        base_url: str | None = None,
+        api_key_env: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> JudgeConfig | None:
+        """The judge named by user settings (run flags, a recipe), or None when none is named:
+        a model alone means an OpenAI-compatible server, a backend alone its default model."""
+        if not (model or backend):
+            return None
+        return cls(
+            model=model,
+            backend=backend or ("embedded" if model is None else "openai"),
+            base_url=base_url,
+            api_key_env=api_key_env,
+            options=dict(options or {}),
+        )
+
 
 @dataclass(frozen=True)
 class PromptTemplate:

@@ -143,6 +143,23 @@ class RecipeConfig(BaseModel):
     launch: LaunchSection = Field(default_factory=LaunchSection)
 
 
+def common_trainer_args(section: SFTSection | RLSection, out_dir: Path, use_cpu: bool) -> dict:
+    """The transformers TrainingArguments both stages set alike (checkpointing, precision,
+    logging, seed); each stage adds its own and the recipe's `trainer_args` go last."""
+    return {
+        "output_dir": str(out_dir),
+        "learning_rate": section.learning_rate,
+        "gradient_checkpointing": section.gradient_checkpointing,
+        "bf16": section.bf16,
+        "logging_steps": section.logging_steps,
+        "save_steps": section.save_steps,
+        "save_total_limit": 2,
+        "seed": section.seed,
+        "report_to": "none",
+        "use_cpu": use_cpu,
+    }
+
+
 def apply_threads(recipe: RecipeConfig) -> None:
     """Set torch's CPU thread count when the recipe asks (tiny-cpu: 1 on a shared 2-core box,
     where two threads competing with other processes run several times slower)."""

@@ -41,19 +41,12 @@ class RLOutcome:
 
 
 def read_prompts(path: Path) -> list[dict[str, Any]]:
+    """The RL prompt records distillation left (the same validation as every prompt file)."""
+    from train.distill.pipeline import read_prompts as read_prompt_records
+
     if not path.is_file():
         raise FileNotFoundError(f"no RL prompts at {path} (run `purpbench train distill`)")
-    records = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: not a JSON object: {exc.msg}") from exc
-        if not isinstance(record, dict) or not record.get("prompt") or not record.get("oracle"):
-            raise ValueError(f"{path}:{n}: a prompt record needs 'prompt' and 'oracle'")
-        records.append(record)
+    records = read_prompt_records(path)
     if not records:
         raise ValueError(f"{path}: no prompt records")
     return records
@@ -110,6 +103,8 @@ def grpo_args(section: RLSection, out_dir: Path, world: int, use_cpu: bool) -> t
     """GRPOConfig for the recipe; returns it and the per-process base prompt count."""
     from trl import GRPOConfig
 
+    from train.config import common_trainer_args
+
     g = section.num_generations
     base_local = max(1, math.ceil(section.prompts_per_step / world))
     scale = section.max_prompt_scale if section.dynamic_sampling else 1.0
@@ -118,8 +113,7 @@ def grpo_args(section: RLSection, out_dir: Path, world: int, use_cpu: bool) -> t
     micro = max(g, micro - micro % g)  # whole groups per micro-batch
     steps_per_generation = math.ceil(pool_rows / micro)
     fields: dict[str, Any] = {
-        "output_dir": str(out_dir),
-        "learning_rate": section.learning_rate,
+        **common_trainer_args(section, out_dir, use_cpu),
         "beta": section.beta,
         "num_generations": g,
         "max_completion_length": section.max_completion_length,
@@ -130,14 +124,6 @@ def grpo_args(section: RLSection, out_dir: Path, world: int, use_cpu: bool) -> t
         "per_device_train_batch_size": micro,
         "steps_per_generation": steps_per_generation,
         "gradient_accumulation_steps": steps_per_generation,
-        "gradient_checkpointing": section.gradient_checkpointing,
-        "bf16": section.bf16,
-        "logging_steps": section.logging_steps,
-        "save_steps": section.save_steps,
-        "save_total_limit": 2,
-        "seed": section.seed,
-        "report_to": "none",
-        "use_cpu": use_cpu,
         "use_vllm": section.use_vllm,
         "log_completions": False,
     }

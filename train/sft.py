@@ -53,9 +53,10 @@ def load_sft_dataset(path: Path) -> Any:
 def sft_args(section: SFTSection, out_dir: Path, use_cpu: bool) -> Any:
     from trl import SFTConfig
 
+    from train.config import common_trainer_args
+
     fields: dict[str, Any] = {
-        "output_dir": str(out_dir),
-        "learning_rate": section.learning_rate,
+        **common_trainer_args(section, out_dir, use_cpu),
         "num_train_epochs": section.epochs,
         "max_length": section.max_length,
         "packing": section.packing,
@@ -64,15 +65,7 @@ def sft_args(section: SFTSection, out_dir: Path, use_cpu: bool) -> Any:
         "per_device_train_batch_size": section.per_device_batch_size,
         "gradient_accumulation_steps": section.gradient_accumulation_steps,
         "lr_scheduler_type": section.lr_scheduler,
-        "warmup_steps": section.warmup_ratio,
-        "gradient_checkpointing": section.gradient_checkpointing,
-        "bf16": section.bf16,
-        "logging_steps": section.logging_steps,
-        "save_steps": section.save_steps,
-        "save_total_limit": 2,
-        "seed": section.seed,
-        "report_to": "none",
-        "use_cpu": use_cpu,
+        "warmup_steps": section.warmup_ratio,  # transformers 5: a value < 1 is a ratio
         "dataloader_num_workers": 0,
         "disable_tqdm": False,
     }

@@ -34,14 +34,12 @@ class DistillConfig(ModelFields):
 
     def judge_config(self) -> Any:
         """The LLM judge for the malicious/overrefusal oracles, or None (rules decide)."""
-        if not (self.judge_model or self.judge_backend):
-            return None
         from scorers.judge import JudgeConfig
 
-        return JudgeConfig(
-            model=self.judge_model,
-            backend=self.judge_backend or ("embedded" if self.judge_model is None else "openai"),
-            base_url=self.judge_base_url,
-            api_key_env=self.judge_api_key_env,
-            options=dict(self.judge_options),
+        return JudgeConfig.from_settings(
+            self.judge_model,
+            self.judge_backend,
+            self.judge_base_url,
+            self.judge_api_key_env,
+            self.judge_options,
         )
