@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import leaderboard_fixtures as lbf
 import pandas as pd
 import pytest
+from conftest import free_port
 
 # session fixtures shared by the leaderboard tests (real runs, made once)
 fixture_runs = lbf.fixture_runs
@@ -37,12 +37,6 @@ def artifacts() -> Path:
     target = base / "leaderboard"
     target.mkdir(parents=True, exist_ok=True)
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
