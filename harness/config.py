@@ -168,7 +168,7 @@ def run_identity(
     config: RunConfig, backend_info: dict[str, Any], prompt_format: str
 ) -> dict[str, Any]:
     """Everything that changes the answers or their scoring. Same identity = same run dir."""
-    return {
+    identity = {
         "harness_version": __version__,
         "model": config.resolved_model(),
         "backend": backend_info["backend"],
@@ -183,6 +183,12 @@ def run_identity(
         "seed": config.seed,
         "replay_sha": backend_info.get("details", {}).get("replay_sha256"),
     }
+    # The engine that runs a model file (the embedded GGUF ran on llama.cpp before it ran on
+    # transformers): another engine gives other answers from the same weights.
+    engine = backend_info.get("details", {}).get("engine")
+    if engine:
+        identity["engine"] = engine
+    return identity
 
 
 def run_id_for(identity: dict[str, Any]) -> str:

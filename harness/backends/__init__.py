@@ -12,7 +12,7 @@ BUILTIN_BACKENDS: dict[str, tuple[str, str, str]] = {
     "embedded": (
         "harness.backends.embedded",
         "EmbeddedBackend",
-        "Gemma 3 270M (GGUF, PyPI) on the CPU through llama-cpp-python; the default",
+        "Gemma 3 270M (GGUF, PyPI) on the CPU through transformers; the default",
     ),
     "openai": (
         "harness.backends.openai_backend",

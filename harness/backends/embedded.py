@@ -1,8 +1,15 @@
-"""The embedded default model: Gemma 3 270M (Q4_K_M GGUF from PyPI) on the CPU via llama.cpp.
+"""The embedded default model: Gemma 3 270M (Q4_K_M GGUF from PyPI) on the CPU via transformers.
 
-It exists so that `purpbench run` works anywhere, offline, with no server and no GPU, and so
-the tests exercise a real model. It is a small base model without a chat template, so runs
-use the completion prompt format (recorded as such). Any other local .gguf file can be given
+It exists so that `purpbench run` works anywhere, offline, with no server, no GPU and no
+compiler, and so the tests exercise a real model. The GGUF's weights are dequantized once by
+transformers into a float32 checkpoint in the purpbench cache (keyed by the GGUF's sha256 and
+the transformers version, which does the conversion); every later run loads that checkpoint
+in a second and generates with the `hf` backend's batched `generate`. Running transformers on
+the CPU torch the harness already needs, rather than llama.cpp, keeps set-up free of a
+minutes-long C++ build; the same file and the same weights are used, recorded by sha256.
+
+It is a small base model without a chat template, so runs use the completion prompt format
+(recorded as such). Another local .gguf file of an architecture transformers can read is given
 with `--backend embedded --model path/to/model.gguf`.
 """
 
@@ -10,16 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
-import threading
-import time
-from collections.abc import Iterator, Sequence
+import shutil
 from pathlib import Path
 
-from harness.backends.base import BackendError, BackendInfo, ModelBackend
+from filelock import FileLock
+
+from harness.backends.base import BackendError, BackendInfo, BackendOptions
+from harness.backends.hf import HFBackend
 from harness.config import EMBEDDED_MODEL
 from harness.data import cache_root
-from harness.types import Generation, GenerationRequest
+
+ENGINE = "transformers"
+COMPLETE_MARKER = ".purpbench-complete"
 
 
 def default_model_path() -> Path:
@@ -34,138 +45,122 @@ def default_model_path() -> Path:
     return package.assemble(target)
 
 
-def default_threads() -> int:
-    """Half the cores: llama.cpp threads spin-wait at barriers, so sharing the CPU with the
-    sandbox workers that score answers meanwhile made 2 threads on 2 cores 7x slower than 1
-    (10 vs 75 tokens/s measured here); half leaves room for scoring."""
-    return max(1, (os.cpu_count() or 2) // 2)
+def converted_model_dir(gguf: Path) -> Path:
+    """The GGUF as a transformers checkpoint, converted once (one converter at a time).
+
+    Converting takes about 45 s on 2 cores (mostly rebuilding the tokenizer); loading the
+    result takes about a second. The directory is written under a temporary name and renamed
+    when complete, so a crash never leaves a half checkpoint that later runs would load.
+    """
+    import torch
+    import transformers
+
+    digest = file_sha256(gguf)
+    name = f"{gguf.stem}-{digest[:12]}-transformers-{transformers.__version__}"
+    target = cache_root() / "models" / name
+    if (target / COMPLETE_MARKER).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / COMPLETE_MARKER).exists():  # another process converted it meanwhile
+            return target
+        print(f"embedded model: converting {gguf.name} for transformers, once (about a minute)")
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            # transformers draws a progress bar per tensor; the user sees one line instead.
+            with contextlib.redirect_stderr(io.StringIO()):
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    str(gguf.parent), gguf_file=gguf.name
+                )
+                model = transformers.AutoModelForCausalLM.from_pretrained(
+                    str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+                )
+            # The weights are dequantized float32 now; only the GGUF marker would stop
+            # transformers from saving them as an ordinary checkpoint.
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.save_pretrained(partial)
+            tokenizer.save_pretrained(partial)
+            (partial / COMPLETE_MARKER).write_text(f"{gguf.name} sha256 {digest}\n")
+        except Exception as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise BackendError(
+                f"embedded backend: transformers cannot read {gguf}: {type(exc).__name__}: "
+                f"{first[:200]}"
+            ) from exc
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+    return target
 
 
-class EmbeddedBackend(ModelBackend):
+class EmbeddedBackend(HFBackend):
+    """The `hf` backend on the CPU, loading a GGUF file through its converted checkpoint."""
+
     name = "embedded"
 
-    def __init__(self, options) -> None:
+    def __init__(self, options: BackendOptions) -> None:
+        options.extra.setdefault("device", "cpu")
+        options.extra.setdefault("batch_size", 32)
         super().__init__(options)
-        self._llm = None
-        self._lock = threading.Lock()
-        self._path: Path | None = None
+        self._gguf: Path | None = None
+        self._converted: Path | None = None
+        if options.threads:
+            import torch
 
-    def _model_path(self) -> Path:
-        if self._path is None:
+            torch.set_num_threads(options.threads)
+
+    def gguf_path(self) -> Path:
+        if self._gguf is None:
             model = self.options.model
             if model in (None, EMBEDDED_MODEL):
-                self._path = default_model_path()
+                self._gguf = default_model_path()
             else:
-                self._path = Path(model)
-                if not self._path.is_file():
+                path = Path(model)
+                if not path.is_file():
                     raise BackendError(f"embedded backend: no GGUF file at {model}")
-        return self._path
+                self._gguf = path
+        return self._gguf
 
-    def _load(self):
-        if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise BackendError(
-                    "llama-cpp-python is not installed: pip install llama-cpp-python"
-                ) from exc
-            with _quiet_stderr():  # llama.cpp prints load chatter even with verbose=False
-                self._llm = Llama(
-                    model_path=str(self._model_path()),
-                    n_ctx=self.options.n_ctx,
-                    n_threads=self.options.threads or default_threads(),
-                    seed=0,
-                    verbose=False,
-                )
-        return self._llm
+    def _source(self) -> str:
+        if self._converted is None:
+            self._import()  # one clear line when transformers or torch is missing
+            self._converted = converted_model_dir(self.gguf_path())
+        return str(self._converted)
+
+    def _resolved_revision(self) -> str | None:
+        return file_sha256(self.gguf_path())
 
     def info(self) -> BackendInfo:
-        llm = self._load()
-        template = llm.metadata.get("tokenizer.chat_template")
-        path = self._model_path()
+        torch, transformers = self._import()
+        tok = self._ensure_tokenizer()
+        template = getattr(tok, "chat_template", None)
+        path = self.gguf_path()
         return BackendInfo(
             backend=self.name,
             model=self.options.model or EMBEDDED_MODEL,
-            model_revision=_file_sha256(path),
+            model_revision=file_sha256(path),
             chat_template_hash=hashlib.sha256(template.encode()).hexdigest()[:16]
-            if template
+            if isinstance(template, str)
             else None,
             supports_chat=bool(template),
-            details={"gguf": path.name, "n_ctx": self.options.n_ctx, "engine": "llama.cpp"},
+            details={
+                "gguf": path.name,
+                "engine": ENGINE,
+                "dtype": "float32",
+                "device": "cpu",
+                "transformers": transformers.__version__,
+                "torch": torch.__version__,
+            },
         )
-
-    def generate(
-        self, requests: Sequence[GenerationRequest]
-    ) -> Iterator[tuple[GenerationRequest, Generation]]:
-        llm = self._load()
-        for request in requests:
-            start = time.perf_counter()
-            try:
-                with self._lock:
-                    if request.messages is not None:
-                        out = llm.create_chat_completion(
-                            messages=[
-                                {"role": m.role, "content": m.content} for m in request.messages
-                            ],
-                            **self._params(request),
-                        )
-                        text = out["choices"][0]["message"].get("content") or ""
-                    else:
-                        out = llm.create_completion(prompt=request.prompt, **self._params(request))
-                        text = out["choices"][0]["text"]
-                usage = out.get("usage") or {}
-                yield (
-                    request,
-                    Generation(
-                        text=text,
-                        finish_reason=out["choices"][0].get("finish_reason"),
-                        prompt_tokens=usage.get("prompt_tokens"),
-                        completion_tokens=usage.get("completion_tokens"),
-                        latency_s=time.perf_counter() - start,
-                    ),
-                )
-            except Exception as exc:
-                yield (
-                    request,
-                    Generation(
-                        error=f"{type(exc).__name__}: {exc}"[:300],
-                        latency_s=time.perf_counter() - start,
-                    ),
-                )
-
-    @staticmethod
-    def _params(request: GenerationRequest) -> dict:
-        return {
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "seed": request.seed,
-            "stop": list(request.stop) or None,
-        }
-
-    def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 _SHA_CACHE: dict[tuple[str, int, float], str] = {}
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime)
     if key not in _SHA_CACHE:

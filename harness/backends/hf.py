@@ -5,16 +5,18 @@ backends) stays cheap and works without the `hf` extra installed.
 
 How requests are run:
 
-* requests are grouped by their generation parameters (max_tokens, temperature, top_p, seed,
-  stop), because one `generate` call applies one set of parameters to the whole batch;
+* requests are grouped by their sampling parameters (temperature, top_p, seed), which one
+  `generate` call applies to the whole batch; token budgets and stop strings may differ inside
+  a batch: a per-row stopping criterion ends each row at its own budget or stop string, so the
+  benchmarks of a run (each with its own stops) share batches instead of running one after
+  another;
 * inside a group they are sorted by tokenized prompt length and cut into batches of
   `options.extra["batch_size"]` (default 8), left padded, so that padding stays small;
 * greedy decoding when temperature == 0, sampling otherwise (temperature and top_p are passed
   only when sampling; top_k is disabled so sampling follows temperature/top_p alone like the API
   backends do, unless `options.extra["top_k"]` is set); `torch.manual_seed(seed)` before every
   batch of a seeded group;
-* stop strings are passed to `generate(stop_strings=..., tokenizer=...)` when the installed
-  transformers supports it, and the decoded text is always cut at the first stop string;
+* the decoded text is always cut at the row's first stop string;
 * a batch that raises (CUDA out of memory, ...) yields error generations for its requests; an
   out-of-memory batch is first retried in halves.
 
@@ -79,6 +81,10 @@ class HFBackend(ModelBackend):
 
     # -- loading -------------------------------------------------------------------------------
 
+    def _source(self) -> str:
+        """What `from_pretrained` loads: the hub id or directory the user named."""
+        return self.options.model
+
     @staticmethod
     def _import() -> tuple[Any, Any]:
         try:
@@ -124,8 +130,10 @@ class HFBackend(ModelBackend):
         _, transformers = self._import()
         try:
             tok = transformers.AutoTokenizer.from_pretrained(
-                self.options.model, **self._load_kwargs()
+                self._source(), **self._load_kwargs()
             )
+        except BackendError:
+            raise
         except Exception as exc:
             raise BackendError(
                 f"hf backend: cannot load tokenizer {self.options.model!r}: {exc}"
@@ -151,7 +159,7 @@ class HFBackend(ModelBackend):
         dtype_key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         try:
             model = transformers.AutoModelForCausalLM.from_pretrained(
-                self.options.model, **{dtype_key: dtype}, **self._load_kwargs()
+                self._source(), **{dtype_key: dtype}, **self._load_kwargs()
             )
         except Exception as exc:
             raise BackendError(
@@ -168,7 +176,7 @@ class HFBackend(ModelBackend):
             _, transformers = self._import()
             try:
                 config = transformers.AutoConfig.from_pretrained(
-                    self.options.model, **self._load_kwargs()
+                    self._source(), **self._load_kwargs()
                 )
                 self._commit_hash = getattr(config, "_commit_hash", None)
             except Exception:
@@ -218,8 +226,8 @@ class HFBackend(ModelBackend):
             except Exception as exc:  # a template that rejects this conversation, ...
                 yield request, Generation(error=f"{type(exc).__name__}: {exc}")
                 continue
-            params = (request.max_tokens, request.temperature, request.top_p, request.seed)
-            groups.setdefault((*params, tuple(request.stop)), []).append(_Encoded(request, ids))
+            params = (request.temperature, request.top_p, request.seed)
+            groups.setdefault(params, []).append(_Encoded(request, ids))
 
         for items in groups.values():
             items.sort(key=lambda e: len(e.input_ids))
@@ -283,16 +291,17 @@ class HFBackend(ModelBackend):
         kwargs: dict[str, Any] = {
             "input_ids": input_ids.to(device),
             "attention_mask": attention.to(device),
-            "max_new_tokens": request.max_tokens,
+            "max_new_tokens": max(e.request.max_tokens for e in batch),
             "pad_token_id": pad,
+            "stopping_criteria": transformers.StoppingCriteriaList(
+                [_row_stopper(transformers, torch, tok, width, batch)]
+            ),
         }
         if request.temperature > 0:
             kwargs.update(do_sample=True, temperature=request.temperature, top_p=request.top_p)
             kwargs["top_k"] = int(self.options.extra.get("top_k", 0))
         else:
             kwargs["do_sample"] = False
-        if request.stop and hasattr(transformers.GenerationConfig(), "stop_strings"):
-            kwargs.update(stop_strings=list(request.stop), tokenizer=tok)
         if request.seed is not None:
             torch.manual_seed(request.seed)
         with torch.inference_mode():
@@ -313,6 +322,7 @@ class HFBackend(ModelBackend):
         self, tok: Any, item: _Encoded, generated: list[int], latency: float
     ) -> Generation:
         request = item.request
+        generated = generated[: request.max_tokens]  # the batch may run past this row's budget
         eos_ids = self._eos_ids()
         eos_at = next((i for i, t in enumerate(generated) if t in eos_ids), None)
         body = generated if eos_at is None else generated[:eos_at]
@@ -345,3 +355,32 @@ class HFBackend(ModelBackend):
             completion_tokens=n_completion,
             latency_s=latency,
         )
+
+
+def _row_stopper(
+    transformers: Any, torch: Any, tok: Any, width: int, batch: list[_Encoded]
+) -> Any:
+    """A stopping criterion that ends each row at its own token budget or stop string.
+
+    Only the last few tokens of a row are decoded at each step: a stop string completed by the
+    newest token lies within its last len(stop) + 2 tokens. The text is cut exactly afterwards
+    (`_to_generation`); this criterion only saves the steps a finished row would waste.
+    """
+    limits = [e.request.max_tokens for e in batch]
+    stops = [tuple(s for s in e.request.stop if s) for e in batch]
+    tails = [max((len(s) for s in row), default=0) + 2 for row in stops]
+
+    class RowStopper(transformers.StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            produced = input_ids.shape[1] - width
+            for row in range(input_ids.shape[0]):
+                if produced >= limits[row]:
+                    done[row] = True
+                elif stops[row]:
+                    tail = input_ids[row, max(width, input_ids.shape[1] - tails[row]) :]
+                    text = tok.decode(tail.tolist(), skip_special_tokens=True)
+                    done[row] = any(stop in text for stop in stops[row])
+            return done
+
+    return RowStopper()

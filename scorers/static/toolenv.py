@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ANALYZER_PINS = ("semgrep==1.185.0", "bandit==1.9.4")
+# Every package of the analyzers' environment at an exact version (scripts/lock.sh writes it
+# from ANALYZER_PINS), so two machines scan with the same semgrep and the same dependencies.
+ANALYZER_LOCK = Path(__file__).resolve().parent / "analyzers.lock.txt"
 OVERRIDE_ENV = {"semgrep": "PURPBENCH_SEMGREP", "bandit": "PURPBENCH_BANDIT"}
 CODEQL_ENV = "PURPBENCH_CODEQL"
 OFFLINE_ENV = "PURPBENCH_OFFLINE"
@@ -45,6 +48,7 @@ class ToolUnavailable(RuntimeError):
 def pins_hash() -> str:
     """Identifies an environment: the pins and the interpreter they were installed for."""
     key = "\n".join((*ANALYZER_PINS, f"py{sys.version_info.major}.{sys.version_info.minor}"))
+    key += ANALYZER_LOCK.read_text() if ANALYZER_LOCK.is_file() else ""
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -86,11 +90,20 @@ def _build(target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     python = sys.executable or shutil.which("python3") or "python3"
-    pip = [str(target / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    steps = [
-        ("venv", [python, "-m", "venv", str(target)]),
-        ("pip install", [*pip, "--no-input", "--quiet", *ANALYZER_PINS]),
-    ]
+    uv = _uv()
+    target_python = str(target / "bin" / "python")
+    if uv is not None:  # seconds instead of a minute: uv installs the lock in parallel
+        steps = [
+            ("venv", [uv, "venv", "--quiet", "--python", python, str(target)]),
+            ("install", [uv, "pip", "install", "--quiet", "--python", target_python,
+                         *_requirements()]),
+        ]
+    else:
+        quiet = ["--disable-pip-version-check", "--no-input", "--quiet"]
+        steps = [
+            ("venv", [python, "-m", "venv", str(target)]),
+            ("pip install", [target_python, "-m", "pip", "install", *quiet, *_requirements()]),
+        ]
     for step, cmd in steps:
         try:
             done = subprocess.run(
@@ -109,6 +122,23 @@ def _build(target: Path) -> None:
                 f"{step} failed: {tail[-1] if tail else 'no output'}"
             )
     (target / COMPLETE_MARKER).write_text("\n".join(ANALYZER_PINS) + "\n")
+
+
+def _uv() -> str | None:
+    """The uv that came with the harness (a dependency), or one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def _requirements() -> list[str]:
+    """The lock when it is there (it always is in a release), else the bare pins."""
+    if ANALYZER_LOCK.is_file():
+        return ["-r", str(ANALYZER_LOCK)]
+    return list(ANALYZER_PINS)
 
 
 def _pinned_version(name: str) -> str:
