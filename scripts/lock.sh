@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the locked dependency sets that scripts/setup.sh installs. Run after changing a
 # dependency in pyproject.toml or an analyzer pin, and commit the files it writes:
-#   requirements/lock.txt              the harness with its test, hf, leaderboard and train extras
+#   requirements/lock.txt              the harness with its embedded, test, hf, leaderboard and train extras
 #   requirements/test-server.lock.txt  llama.cpp's OpenAI-compatible server for the API tests
 #   scorers/static/analyzers.lock.txt  semgrep and bandit, in their own environment
 # The first two are for CPython 3.11 on x86-64 Linux (set-up says so and installs unlocked
@@ -23,7 +23,7 @@ common=(--no-header --no-emit-package torch)
 mkdir -p requirements
 {
   echo "# Locked by scripts/lock.sh for CPython 3.11 on x86-64 Linux; torch is installed by setup."
-  "$UV" pip compile pyproject.toml --extra test --extra hf --extra leaderboard --extra train \
+  "$UV" pip compile pyproject.toml --extra embedded --extra test --extra hf --extra leaderboard --extra train \
     "${platform[@]}" "${common[@]}" "${torch_source[@]+"${torch_source[@]}"}" 2>/dev/null
 } > requirements/lock.txt
 {

