@@ -32,8 +32,9 @@ def run_phase(name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> tupl
     elapsed = time.monotonic() - start
     output = (done.stdout + done.stderr).splitlines()
     print(f"{name:<10} {elapsed:7.1f} s  exit {done.returncode}  {len(output)} output lines")
-    if done.returncode != 0:
-        print("\n".join("    " + line for line in output[-15:]))
+    # What a newcomer sees: every line when it is short, else the last ones.
+    shown = output if len(output) <= 40 else output[-15:]
+    print("\n".join("    | " + line for line in shown))
     return elapsed, done.returncode
 
 

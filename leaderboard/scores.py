@@ -5,6 +5,7 @@ Kept apart from Streamlit so the arithmetic behind every chart can be tested on 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -53,35 +54,111 @@ def column_label(family: str, benchmark: str) -> str:
     return f"{FAMILY_TITLES.get(family, family)} · {benchmark}"
 
 
-def leaderboard_table(heads: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Runs × benchmarks: value in %, its CI as text, and n; returns the frame and the value
-    columns (grouped by family) so callers can sort and pick columns by benchmark."""
+def metric_decimals(metric: str) -> tuple[float, int]:
+    """Scale and decimals a metric is shown with: rates in % to 0.1, κ on its own scale to 0.01
+    (κ in % or to one decimal would hide the differences that matter between raters)."""
+    return (1.0, 2) if metric.startswith("κ") else (100.0, 1)
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or bool(pd.isna(x))
+
+
+def format_ci(
+    value: float | None, low: float | None = None, high: float | None = None, decimals: int = 1
+) -> str:
+    """One cell, "72.4 [65.1, 79.0]": the value, then its 95% CI in brackets.
+
+    Brackets and no "±": a bootstrap interval is not symmetric, and "±" before an interval
+    reads as a half-width. A missing value is "" so an empty cell looks empty (never
+    "None" or "nan"); a value without bounds is shown alone.
+    """
+    if _missing(value):
+        return ""
+    text = f"{value:.{decimals}f}"
+    if _missing(low) or _missing(high):
+        return text
+    return f"{text} [{low:.{decimals}f}, {high:.{decimals}f}]"
+
+
+def format_n(n: float | None) -> str:
+    """n as a whole number, or "" when the run has no result there."""
+    return "" if _missing(n) else str(int(n))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One benchmark's headline in the table: the name widgets use and what its header shows.
+
+    `label` names the flat columns: `label` (value), `label · CI low`, `label · CI high` and
+    `label · n`, all numeric in the shown scale so sorting and the CSV use numbers.
+    """
+
+    label: str
+    family: str
+    benchmark: str
+    metric: str
+    decimals: int
+
+
+def leaderboard_table(heads: pd.DataFrame) -> tuple[pd.DataFrame, list[Headline]]:
+    """Runs × benchmarks, numeric: value, CI bounds and n per benchmark (grouped by family).
+
+    Text is made later by `display_table`, so sorting and the CSV keep the numbers."""
     runs = (
         heads[["display", "model", "backend", "run_id"]]
         .drop_duplicates("run_id")
         .set_index("run_id")
     )
     families = heads.drop_duplicates("benchmark").set_index("benchmark")["family"]
-    value_columns: list[str] = []
+    headlines: list[Headline] = []
     frame = runs.copy()
     for benchmark in family_order(heads):
-        label = column_label(str(families[benchmark]), benchmark)
         part = heads[heads["benchmark"] == benchmark].set_index("run_id")
-        frame[label] = (part["value"] * 100).round(1)
-        frame[f"{label} CI"] = [
-            _ci_text(part.loc[r]) if r in part.index else None for r in frame.index
+        metric = str(part["metric"].iloc[0])
+        scale, decimals = metric_decimals(metric)
+        family = str(families[benchmark])
+        label = column_label(family, benchmark)
+        frame[label] = (part["value"] * scale).round(decimals)
+        frame[f"{label} · CI low"] = (part["ci_low"] * scale).round(decimals)
+        frame[f"{label} · CI high"] = (part["ci_high"] * scale).round(decimals)
+        frame[f"{label} · n"] = part["n"].astype("Int64")
+        headlines.append(Headline(label, family, benchmark, metric, decimals))
+    return frame.reset_index(), headlines
+
+
+RUN_HEADERS = {"display": "run", "model": "model", "backend": "backend", "run_id": "run id"}
+
+
+def display_table(
+    table: pd.DataFrame, headlines: list[Headline], columns: list[str], show_ci: bool
+) -> pd.DataFrame:
+    """What the page shows: text cells under a (family, benchmark, metric) header.
+
+    A picked benchmark gives a cell "72.4 [65.1, 79.0]" and, beside it, its own "n" column
+    (n differs between benchmarks, and inside the cell it cost width in every column).
+    Missing results are "" so they read as empty.
+    """
+    by_label = {h.label: h for h in headlines}
+    cells: dict[tuple[str, str, str], list[str]] = {}
+    for column in columns:
+        head = by_label.get(column)
+        if head is None:
+            cells[(RUN_HEADERS.get(column, column), "", "")] = [
+                "" if _missing(x) else str(x) for x in table[column]
+            ]
+            continue
+        family = FAMILY_TITLES.get(head.family, head.family)
+        low = table[f"{column} · CI low"] if show_ci else [None] * len(table)
+        high = table[f"{column} · CI high"] if show_ci else [None] * len(table)
+        cells[(family, head.benchmark, head.metric)] = [
+            format_ci(v, lo, hi, head.decimals) for v, lo, hi in zip(table[column], low, high)
         ]
-        value_columns.append(label)
-    return frame.reset_index(), value_columns
-
-
-def _ci_text(row: pd.Series) -> str:
-    metric = str(row["metric"])
-    scale = 1.0 if metric.startswith("κ") else 100.0
-    return (
-        f"{row['value'] * scale:.1f} ± "
-        f"[{row['ci_low'] * scale:.1f}, {row['ci_high'] * scale:.1f}] n={int(row['n'])}"
-    )
+        if show_ci:
+            cells[(family, head.benchmark, "n")] = [format_n(n) for n in table[f"{column} · n"]]
+    frame = pd.DataFrame(cells, index=range(len(table)), dtype=object)
+    frame.columns = pd.MultiIndex.from_tuples(list(cells))
+    return frame
 
 
 def family_scores(heads: pd.DataFrame) -> pd.DataFrame:

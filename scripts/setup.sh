@@ -26,6 +26,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+.venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip >/dev/null
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 UV=.venv/bin/uv
 export VIRTUAL_ENV="$PWD/.venv"

@@ -6,7 +6,8 @@ extraction): `guard-coder` writes correct, safe code, refuses attack requests an
 benign questions; `loose-coder` writes vulnerable or wrong code, helps with attacks and refuses
 benign questions. One of loose-coder's answers carries HTML and script tags, which the browser
 test checks are shown as text. `broken_results` adds the faults a user meets on disk: a
-corrupt Parquet file and a run written with another schema version.
+corrupt Parquet file and a run written with another schema version. `mixed_results` adds to
+those a real run of one benchmark only (`guard-lite`), whose other leaderboard cells are empty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -159,7 +161,7 @@ def _cybermetric_answers() -> dict[str, str]:
 
 
 def _answers(model: str) -> list[dict[str, str]]:
-    good = model == "guard-coder"
+    good = model.startswith("guard-")
     gold = _cybermetric_answers()
     rows: list[dict[str, str]] = []
     for sid in HUMANEVAL_GOOD:
@@ -203,7 +205,7 @@ def _answers(model: str) -> list[dict[str, str]]:
     return rows
 
 
-def make_run(root: Path, model: str) -> Path:
+def make_run(root: Path, model: str, benchmarks: list[str] = BENCHMARKS) -> Path:
     """One real `purpbench run` over the replay backend; returns the run directory."""
     replay = root.parent / f"{model}.jsonl"
     replay.write_text("".join(json.dumps(r) + "\n" for r in _answers(model)))
@@ -220,7 +222,7 @@ def make_run(root: Path, model: str) -> Path:
             "--model",
             model,
             "--benchmarks",
-            ",".join(BENCHMARKS),
+            ",".join(benchmarks),
             "--limit",
             str(LIMIT),
             "--data-dir",
@@ -284,3 +286,48 @@ def broken_results(
 ) -> tuple[Path, dict[str, Path]]:
     root = tmp_path_factory.mktemp("lb-broken") / "results"
     return root, inject_broken_runs(fixture_runs, root)
+
+
+@pytest.fixture(scope="session")
+def mixed_results(
+    broken_results: tuple[Path, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """broken_results plus `guard-lite`, a real run of humaneval-plus alone: its row in the
+    leaderboard has one value and empty cells elsewhere. Returns (root, guard-lite's run)."""
+    root = tmp_path_factory.mktemp("lb-mixed") / "results"
+    shutil.copytree(broken_results[0], root)
+    return root, make_run(root, "guard-lite", ["humaneval-plus"])
+
+
+class _TableCells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head: list[list[str]] = []
+        self.body: list[list[str]] = []
+        self._section: list[list[str]] = self.head
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self._section = self.body
+        elif tag == "tr":
+            self._section.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self._section[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_table(html: str) -> tuple[list[list[str]], list[list[str]]]:
+    """Header rows and body rows of an HTML table as the text each cell shows (what a
+    browser's textContent gives), read with the standard library's parser."""
+    parser = _TableCells()
+    parser.feed(html)
+    return parser.head, parser.body

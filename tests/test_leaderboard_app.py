@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import leaderboard_fixtures as lbf
 import pandas as pd
 import pytest
-from leaderboard_fixtures import HOSTILE_MARKUP, FixtureRuns
+from leaderboard_fixtures import HOSTILE_MARKUP, FixtureRuns, html_table
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 # session fixtures shared by the leaderboard tests (real runs, made once)
 fixture_runs = lbf.fixture_runs
 broken_results = lbf.broken_results
+mixed_results = lbf.mixed_results
 APP = str(Path(__file__).resolve().parents[1] / "leaderboard" / "app.py")
 
 
@@ -37,6 +39,33 @@ def value(run: Path, benchmark: str, metric: str) -> float:
     frame = summary(run)
     row = frame[(frame.benchmark == benchmark) & (frame.metric == metric) & (frame.slice == "")]
     return float(row["value"].iloc[0])
+
+
+# Each benchmark's headline, in the table's order (grouped by family).
+HEADLINES = [
+    ("cse-instruct", "% secure"), ("cse-mitre", "% safe"), ("xstest", "% answered (safe)"),
+    ("humaneval-plus", "pass@1 (base)"), ("cybermetric-80", "accuracy"),
+]  # fmt: skip
+CELL = re.compile(r"^-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]$")  # "72.4 [65.1, 79.0]"
+
+
+def headline_cells(run: Path, benchmark: str, metric: str) -> list[str]:
+    """The two cells a benchmark should get, from the Parquet file: value [CI] in %, then n."""
+    frame = summary(run)
+    row = frame[(frame.benchmark == benchmark) & (frame.metric == metric) & (frame.slice == "")]
+    v, low, high, n = (row[c].iloc[0] for c in ("value", "ci_low", "ci_high", "n"))
+    return [f"{v * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}]", str(int(n))]
+
+
+def shown_table(at: AppTest) -> tuple[list[list[str]], list[list[str]]]:
+    """The leaderboard table as the page shows it: header rows and body rows of cell text."""
+    tables = [h.value for h in at.html if "pb-leaderboard-table" in h.value]
+    assert len(tables) == 1, tables
+    return html_table(tables[0])
+
+
+def models(rows: list[list[str]]) -> list[str]:
+    return [row[0].split(" · ")[0] for row in rows]
 
 
 def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
@@ -73,36 +102,52 @@ def test_broken_runs_are_listed_and_the_rest_shown(monkeypatch, broken_results, 
     skipped = "\n".join(t.value for t in at.sidebar.text)
     assert f"{broken['corrupt'].name}: corrupt Parquet file summary/part-0.parquet" in skipped
     assert f"{broken['oldschema'].name}: results schema version 1" in skipped
-    table = at.dataframe[0].value
-    assert sorted(table["run"].str.split(" · ").str[0]) == ["guard-coder", "loose-coder"]
+    assert sorted(models(shown_table(at)[1])) == ["guard-coder", "loose-coder"]
 
 
-def test_table_values_match_parquet_and_filters(monkeypatch, fixture_runs: FixtureRuns):
+def test_table_cells_match_parquet_and_filters(monkeypatch, fixture_runs: FixtureRuns):
     at = open_app(monkeypatch, fixture_runs.root)
-    table = at.dataframe[0].value.set_index("run")
-    column = "utility · humaneval-plus"
+    head, rows = shown_table(at)
+    # grouped by family, each benchmark's header over its value column and its n column
+    assert head[0] == [
+        "run", "secure codegen", "malicious assistance", "overrefusal", "utility", "security QA"
+    ]  # fmt: skip
+    assert head[1] == [b for b, _ in HEADLINES]
+    assert head[2] == [x for _, m in HEADLINES for x in (m, "n")]
     for model, run in fixture_runs.runs.items():
-        row = table[table.index.str.startswith(model)].iloc[0]
-        expected = value(run, "humaneval-plus", "pass@1 (base)")
-        assert row[column] == pytest.approx(round(expected * 100, 1))
-        assert row[f"{column} CI"].endswith("n=5")
-    # grouped by family: secure codegen first, utility and security QA last
-    values = [c for c in table.columns if " · " in c and not c.endswith("CI")]
-    assert values[0].startswith("secure codegen") and values[-1].startswith("security QA")
+        row = next(r for r in rows if r[0].startswith(f"{model} · replay · "))
+        assert row[1:] == [x for b, m in HEADLINES for x in headline_cells(run, b, m)]
+        assert all(CELL.match(c) for c in row[1::2]), row
+        assert row[2::2] == ["5"] * len(HEADLINES)
+    guard = next(r for r in rows if r[0].startswith("guard-coder"))
+    assert guard[7] == "100.0 [100.0, 100.0]"  # humaneval-plus: every task passes
     at.text_input[0].set_value("loose").run()
-    assert list(at.dataframe[0].value["run"].str.split(" · ").str[0]) == ["loose-coder"]
+    assert models(shown_table(at)[1]) == ["loose-coder"]
     at.text_input[0].set_value("").run()
-    family = at.multiselect[0]
-    family.set_value(["utility"]).run()
-    shown = [c for c in at.dataframe[0].value.columns if " · " in c]
-    assert shown == ["utility · humaneval-plus", "utility · humaneval-plus CI"]
+    at.multiselect[0].set_value(["utility"]).run()
+    head, _ = shown_table(at)
+    assert head[1:] == [["humaneval-plus"], ["pass@1 (base)", "n"]]
     at.selectbox[0].set_value("utility · humaneval-plus").run()
-    ranked = list(at.dataframe[0].value["run"].str.split(" · ").str[0])
-    assert ranked == ["guard-coder", "loose-coder"]  # 100% pass before 40%
+    assert models(shown_table(at)[1]) == ["guard-coder", "loose-coder"]  # 100% before 40%
     at.toggle[1].set_value(False).run()
-    assert list(at.dataframe[0].value["run"].str.split(" · ").str[0]) == ranked[::-1]
+    assert models(shown_table(at)[1]) == ["loose-coder", "guard-coder"]
+    at.toggle[0].set_value(False).run()  # without CI and n: the value alone, no n column
+    head, rows = shown_table(at)
+    assert head[2] == ["pass@1 (base)"] and [r[1:] for r in rows] == [["40.0"], ["100.0"]]
     download = at.get("download_button")
     assert download, "CSV download button missing"
+
+
+def test_missing_results_are_blank_cells(monkeypatch, mixed_results):
+    root, lite = mixed_results
+    at = open_app(monkeypatch, root)
+    _, rows = shown_table(at)
+    assert models(rows)[-1] == "guard-lite"  # no cse-instruct result: sorted last
+    expected = [""] * (2 * len(HEADLINES))
+    expected[6:8] = headline_cells(lite, "humaneval-plus", "pass@1 (base)")
+    assert rows[-1][1:] == expected
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if re.search(r"None|nan|±", c)], cells
 
 
 def test_tradeoff_marks_the_frontier(monkeypatch, fixture_runs: FixtureRuns):
@@ -160,9 +205,12 @@ def test_compare_two_runs(monkeypatch, fixture_runs: FixtureRuns):
     loose = next(o for o in names if o.startswith("loose"))
     at.selectbox(key="compare_base").set_value(guard).run()
     at.selectbox(key="compare_cand").set_value(loose).run()
-    table = frame_with(at, "benchmark", "metric", "diff")
+    table = frame_with(at, "benchmark", "metric", "diff [95% CI]", "n")
     he = table[(table.benchmark == "humaneval-plus") & (table.metric == "pass@1 (base)")].iloc[0]
-    assert he["diff"] == pytest.approx(-60.0)
+    assert (he["base"], he["candidate"], he["n"]) == ("100.0", "40.0", 5)
+    assert CELL.match(he["diff [95% CI]"]) and he["diff [95% CI]"].startswith("-60.0 [")
+    low, high = map(float, he["diff [95% CI]"][7:-1].split(", "))
+    assert low <= -60.0 <= high < 0  # 3 of 5 tasks regressed, none improved
     flips = frame_with(at, "sample_id", "score_base")
     assert {"HumanEval/1", "HumanEval/2", "HumanEval/4"} <= set(flips["sample_id"])
     assert "HumanEval/0" not in set(flips[flips.benchmark == "humaneval-plus"]["sample_id"])

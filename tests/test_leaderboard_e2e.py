@@ -1,13 +1,17 @@
 """End to end: `purpbench leaderboard` served for real, driven in headless Chromium.
 
-Clicks through every view, checks what a user sees against the Parquet files, checks that a
-model answer carrying HTML and script stays text, and saves one screenshot per view under
-$PURPBENCH_TEST_ARTIFACTS/leaderboard/ (default test-artifacts/leaderboard/).
+Clicks through every view in a 1400×900 window, checks what a user sees against the Parquet
+files, that the leaderboard table fits the window without scrolling sideways, and that a model
+answer carrying HTML and script stays text. Screenshots (one per view, and the table as the
+1400×900 window shows it, `leaderboard.png`) go to pytest's tmp dir and are copied to
+$PURPBENCH_ARTIFACTS_DIR/leaderboard/ (else $PURPBENCH_TEST_ARTIFACTS/leaderboard/, else
+test-artifacts/leaderboard/, which .gitignore already ignores) so they outlive the run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,8 +28,11 @@ from conftest import free_port
 # session fixtures shared by the leaderboard tests (real runs, made once)
 fixture_runs = lbf.fixture_runs
 broken_results = lbf.broken_results
+mixed_results = lbf.mixed_results
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+WINDOW = {"width": 1400, "height": 900}
+TABLE = "[data-testid=pb-leaderboard-table]"
 VIEWS = [
     "Leaderboard", "Safety vs utility", "Benchmark detail", "Sample browser",
     "Compare two runs", "Published reference rows",
@@ -33,8 +40,9 @@ VIEWS = [
 
 
 def artifacts() -> Path:
-    base = Path(os.environ.get("PURPBENCH_TEST_ARTIFACTS", REPO / "test-artifacts"))
-    target = base / "leaderboard"
+    """Where screenshots and the server log are kept after the run (see the module doc)."""
+    env = os.environ.get("PURPBENCH_ARTIFACTS_DIR") or os.environ.get("PURPBENCH_TEST_ARTIFACTS")
+    target = Path(env or REPO / "test-artifacts") / "leaderboard"
     target.mkdir(parents=True, exist_ok=True)
     return target
 
@@ -52,10 +60,10 @@ def browser_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(broken_results) -> Iterator[tuple[str, Path]]:
-    root, _ = broken_results
+def server(mixed_results, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    root, _ = mixed_results
     port = free_port()
-    log = artifacts() / "server.log"
+    log = tmp_path_factory.mktemp("lb-server") / "server.log"
     with log.open("w") as handle:
         proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("purpbench")), "leaderboard",
@@ -81,26 +89,52 @@ def server(broken_results) -> Iterator[tuple[str, Path]]:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+    shutil.copy2(log, artifacts() / "server.log")
 
 
 def headline(run: Path, benchmark: str, metric: str) -> str:
+    """The cell the table should show, from the Parquet file: "value [low, high]" in %."""
     frame = pd.read_parquet(run / "summary")
     row = frame[(frame.benchmark == benchmark) & (frame.metric == metric) & (frame.slice == "")]
-    return f"{row['value'].iloc[0] * 100:.1f}"
+    v, low, high = (row[c].iloc[0] * 100 for c in ("value", "ci_low", "ci_high"))
+    return f"{v:.1f} [{low:.1f}, {high:.1f}]"
 
 
-def test_every_view_in_chromium(server, browser_path, fixture_runs):
+# Widths of the leaderboard table's element (its scroll container) against the window.
+MEASURE = """el => {
+    const main = document.querySelector("[data-testid=stMain]");
+    return {
+        scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, innerWidth: window.innerWidth,
+        right: el.getBoundingClientRect().right,
+        table: el.querySelector("table").getBoundingClientRect().width,
+        mainScrollWidth: main.scrollWidth, mainClientWidth: main.clientWidth,
+    };
+}"""
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Iterator[Path]:
+    """Screenshots are taken into pytest's tmp dir and kept in artifacts() afterwards, also
+    when the test fails: that is when they are looked at."""
+    yield tmp_path
+    kept = artifacts()
+    for picture in tmp_path.glob("*.png"):
+        shutil.copy2(picture, kept / picture.name)
+
+
+def test_every_view_in_chromium(server, browser_path, fixture_runs, mixed_results, shots):
     from playwright.sync_api import expect, sync_playwright
 
     url, _ = server
     expect.set_options(timeout=30_000)  # the machine may be busy: wait, but not forever
-    out = artifacts()
+    out = shots
     guard = fixture_runs.runs["guard-coder"]
     loose = fixture_runs.runs["loose-coder"]
+    lite = mixed_results[1]
     dialogs: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=browser_path, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page = browser.new_page(viewport=WINDOW)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.set_default_timeout(60_000)
         sidebar = page.get_by_test_id("stSidebar")
@@ -115,10 +149,10 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs):
 
         def shot(name: str) -> None:
             # Streamlit scrolls inside its own container: a tall window shows the whole view.
-            page.set_viewport_size({"width": 1500, "height": 3200})
+            page.set_viewport_size({"width": WINDOW["width"], "height": 3200})
             page.wait_for_timeout(1000)
             page.screenshot(path=str(out / f"{name}.png"))
-            page.set_viewport_size({"width": 1500, "height": 1100})
+            page.set_viewport_size(WINDOW)
 
         def choose(label: str, option_prefix: str) -> None:
             page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
@@ -131,12 +165,27 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs):
         expect(sidebar.get_by_text("2 run(s) skipped")).to_be_visible()
         expect(sidebar.get_by_text("corrupt Parquet file", exact=False)).to_be_visible()
         expect(sidebar.get_by_text("results schema version 1", exact=False)).to_be_visible()
-        page.locator("[data-testid=stDataFrame] [role=gridcell]").first.wait_for(state="attached")
-        shown = cells()
-        assert any(c.startswith("guard-coder · replay · ") for c in shown), shown
-        assert any(c.startswith("loose-coder · replay · ") for c in shown), shown
-        first = headline(loose, "cse-instruct", "% secure")
-        assert any(c.startswith(f"{first} ± [") for c in shown), (first, shown)
+        table = page.locator(TABLE)
+        expect(table.locator("tbody tr")).to_have_count(3)  # guard, loose, guard-lite
+        body = [row.locator("td").all_text_contents() for row in table.locator("tbody tr").all()]
+        rows = {r[0].split(" · ")[0]: r for r in body}
+        assert sorted(rows) == ["guard-coder", "guard-lite", "loose-coder"], rows
+        # cse-instruct is the first benchmark: its value [CI], then its n in a column of its own
+        assert rows["loose-coder"][1:3] == [headline(loose, "cse-instruct", "% secure"), "5"]
+        assert rows["guard-coder"][1:3] == [headline(guard, "cse-instruct", "% secure"), "5"]
+        he = headline(lite, "humaneval-plus", "pass@1 (base)")
+        assert rows["guard-lite"][1:] == ["", "", "", "", "", "", he, "5", "", ""]
+        shown = table.locator("th, td").all_text_contents()
+        assert not [c for c in shown if re.search(r"None|nan|±", c)], shown
+        # the whole table fits the 1400-px window: nothing to scroll sideways
+        width = table.evaluate(MEASURE)
+        assert width["innerWidth"] == WINDOW["width"], width
+        assert width["scrollWidth"] <= width["clientWidth"], width  # no scroll inside
+        assert width["scrollWidth"] <= width["innerWidth"], width
+        assert width["right"] <= width["innerWidth"] and width["table"] <= width["clientWidth"]
+        assert width["mainScrollWidth"] <= width["mainClientWidth"], width  # nor the page
+        print(f"leaderboard table at 1400x900: {width}")
+        page.screenshot(path=str(out / "leaderboard.png"))  # the window as a user sees it
         shot("1-leaderboard")
 
         # 2. safety vs utility
@@ -168,13 +217,17 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs):
         assert page.title() != "pwned"
         shot("4-sample-browser")
 
-        # 5. compare two runs (guard-coder is the base, loose-coder the candidate)
+        # 5. compare two runs: guard-coder is the base, loose-coder the candidate
         open_view("Compare two runs")
+        choose("Base run", "guard-coder")
+        choose("Candidate run", "loose-coder")
         expect(page.get_by_role("heading", name="Samples that flipped")).to_be_visible()
         grid = page.locator("[data-testid=stDataFrame] [role=gridcell]")
         grid.filter(has_text="HumanEval/1").first.wait_for(state="attached")
         shown = cells()
         assert "humaneval-plus" in shown and "pass@1 (base)" in shown, shown
+        assert any(c.startswith("-60.0 [") and c.endswith("]") for c in shown), shown
+        assert not [c for c in shown if re.search(r"None|nan|±", c)], shown
         shot("5-compare")
 
         # 6. published reference rows
@@ -186,5 +239,6 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs):
         assert "PurpCode-32B" in shown and "80.8" in shown, shown
         shot("6-reference")
         browser.close()
+    assert (out / "leaderboard.png").stat().st_size > 0
     assert not dialogs, dialogs
     assert guard.exists()

@@ -10,7 +10,7 @@ import leaderboard_fixtures as lbf
 import numpy as np
 import pandas as pd
 import pytest
-from leaderboard_fixtures import FixtureRuns
+from leaderboard_fixtures import HOSTILE_MARKUP, FixtureRuns, html_table
 from typer.testing import CliRunner
 
 from benchmarks import registry
@@ -19,8 +19,10 @@ from harness.summary import metrics_for
 from leaderboard import data, scores
 from leaderboard.context import results_dir
 from leaderboard.reference import load_reference, reference_rows, side_by_side
-from leaderboard.views.detail import analyzer_agreement, judge_confusion
+from leaderboard.views.compare import paired_table
+from leaderboard.views.detail import analyzer_agreement, judge_confusion, kappa_table
 from leaderboard.views.samples import findings_frame, flagged_lines, prompt_messages
+from leaderboard.views.table import table_html
 
 # session fixtures shared by the leaderboard tests (real runs, made once)
 fixture_runs = lbf.fixture_runs
@@ -67,6 +69,84 @@ def test_headline_is_each_benchmarks_first_metric(fixture_runs: FixtureRuns):
     for benchmark, metric in zip(heads["benchmark"], heads["metric"]):
         metrics, _ = metrics_for(benchmark, {})
         assert metric == metrics[0].name
+
+
+def test_cell_is_value_then_bracketed_interval():
+    assert scores.format_ci(72.44, 65.06, 79.0) == "72.4 [65.1, 79.0]"
+    assert scores.format_ci(0.6234, 0.4, 0.8, decimals=2) == "0.62 [0.40, 0.80]"
+    assert scores.format_ci(40.0) == "40.0"  # no bounds: the value alone
+    for missing in (None, float("nan"), pd.NA, np.nan):
+        assert scores.format_ci(missing, 1.0, 2.0) == ""
+        assert scores.format_n(missing) == ""
+    assert scores.format_n(5.0) == "5"
+
+
+def heads_frame() -> pd.DataFrame:
+    """Headline rows of two runs; run b has no result on benchmark y."""
+    rows = [
+        ("a", "x", "secure-codegen", "% secure", 0.7244, 0.6506, 0.79, 120),
+        ("a", "y", "utility", "pass@1 (base)", 0.5, 0.4, 0.6, 164),
+        ("b", "x", "secure-codegen", "% secure", 0.2, 0.1, 0.3, 118),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["run_id", "benchmark", "family", "metric", "value", "ci_low", "ci_high", "n"]
+    )
+    return frame.assign(
+        display=frame["run_id"] + " · replay", model=frame["run_id"], backend="replay"
+    )
+
+
+def test_display_table_cells_n_column_and_blanks():
+    table, headlines = scores.leaderboard_table(heads_frame())
+    labels = [h.label for h in headlines]
+    assert labels == ["secure codegen · x", "utility · y"]
+    shown = scores.display_table(table, headlines, ["display", *labels], show_ci=True)
+    assert list(shown.columns) == [
+        ("run", "", ""),
+        ("secure codegen", "x", "% secure"), ("secure codegen", "x", "n"),
+        ("utility", "y", "pass@1 (base)"), ("utility", "y", "n"),
+    ]  # fmt: skip
+    assert shown.values.tolist() == [
+        ["a · replay", "72.4 [65.1, 79.0]", "120", "50.0 [40.0, 60.0]", "164"],
+        ["b · replay", "20.0 [10.0, 30.0]", "118", "", ""],
+    ]
+    bare = scores.display_table(table, headlines, ["display", *labels], show_ci=False)
+    assert bare.values.tolist() == [["a · replay", "72.4", "50.0"], ["b · replay", "20.0", ""]]
+    # sorting and the CSV keep numbers
+    assert table.loc[1, "secure codegen · x · n"] == 118 and pd.isna(table.loc[1, "utility · y"])
+
+
+def test_table_html_shows_the_same_text_escaped():
+    heads = heads_frame()
+    heads.loc[heads["run_id"] == "b", "display"] = HOSTILE_MARKUP
+    table, headlines = scores.leaderboard_table(heads)
+    shown = scores.display_table(table, headlines, ["display", headlines[0].label], True)
+    html = table_html(shown)
+    assert "<script>" not in html and "<img" not in html
+    head, body = html_table(html)
+    assert head == [["run", "secure codegen"], ["x"], ["% secure", "n"]]  # merged headers
+    assert body == [
+        ["a · replay", "72.4 [65.1, 79.0]", "120"],
+        [HOSTILE_MARKUP, "20.0 [10.0, 30.0]", "118"],
+    ]
+    assert 'rowspan="3"' in html and 'colspan="2"' in html
+
+
+def test_paired_and_kappa_tables_use_the_cell_format():
+    paired = pd.DataFrame(
+        [{"benchmark": "b", "metric": "% secure", "n_shared": 5, "base_value": 1.0,
+          "cand_value": 0.4, "diff": -0.6, "ci_low": -1.0, "ci_high": -0.2, "p_value": 0.25,
+          "test": "mcnemar-exact", "higher_is_better": True, "n_improved": 0,
+          "n_regressed": 3}]
+    )  # fmt: skip
+    row = paired_table(paired).iloc[0]
+    assert (row["base"], row["candidate"]) == ("100.0", "40.0")
+    assert row["diff [95% CI]"] == "-60.0 [-100.0, -20.0]" and row["n"] == 5
+    kappa = pd.DataFrame(
+        {"display": ["r", "s"], "value": [0.625, np.nan], "ci_low": [0.4, np.nan],
+         "ci_high": [0.8, np.nan], "n": [40, np.nan]}
+    )  # fmt: skip
+    assert kappa_table(kappa).values.tolist() == [["r", "0.62 [0.40, 0.80]", "40"], ["s", "", ""]]
 
 
 def test_pareto_front():

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard.context import Context
+from leaderboard.scores import format_ci, metric_decimals
 
 PAIRED_COLUMNS = [
     "benchmark",
@@ -19,6 +20,13 @@ PAIRED_COLUMNS = [
     "label",
     "subset",
 ]
+
+# The grid sizes columns from a sample of their text and cut "-60.0 [-100.0, -20.0]" short.
+PAIRED_WIDTHS = {
+    "metric": st.column_config.TextColumn(width="medium"),
+    "diff [95% CI]": st.column_config.TextColumn(width="medium"),
+    **{c: st.column_config.Column(width="small") for c in ("n", "p", "higher is better")},
+}
 
 
 def render(ctx: Context) -> None:
@@ -45,12 +53,18 @@ def render(ctx: Context) -> None:
     if not results:
         st.info("These runs share no scored sample.")
         return
-    frame = pd.DataFrame([asdict(r) for r in results])
-    for column in ("base_value", "cand_value", "diff", "ci_low", "ci_high"):
-        if column in frame:
-            frame[column] = (frame[column] * 100).round(1)
-    st.caption("Values and differences in percentage points (candidate − base), 95% CIs.")
-    st.dataframe(frame, hide_index=True, height=_height(frame), key="compare_table")
+    frame = paired_table(pd.DataFrame([asdict(r) for r in results]))
+    st.caption(
+        "Values in %, differences in percentage points (candidate − base) with their paired "
+        "95% bootstrap CI in brackets; n is the tasks both runs scored. κ stays on its scale."
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        height=_height(frame),
+        key="compare_table",
+        column_config=PAIRED_WIDTHS,
+    )
     st.subheader("Samples that flipped")
     flips = flipped_samples(base, cand)
     benchmarks = ["(all)", *sorted(flips["benchmark"].unique())] if not flips.empty else []
@@ -61,6 +75,39 @@ def render(ctx: Context) -> None:
     if pick != "(all)":
         flips = flips[flips["benchmark"] == pick]
     st.dataframe(flips, hide_index=True, height=_height(flips), key="compare_flips")
+
+
+def paired_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Paired results as the page shows them: "diff" is "-60.0 [-100.0, -20.0]" like every
+    interval in the leaderboard, n has its own column, and a missing number is blank."""
+    scaled = [metric_decimals(str(m)) for m in frame["metric"]]
+    value = {
+        column: [format_ci(x * s, decimals=d) for x, (s, d) in zip(frame[column], scaled)]
+        for column in ("base_value", "cand_value")
+    }
+    diff = [
+        format_ci(x * s, lo * s, hi * s, d)
+        for x, lo, hi, (s, d) in zip(frame["diff"], frame["ci_low"], frame["ci_high"], scaled)
+    ]
+    return pd.DataFrame(
+        {
+            "benchmark": frame["benchmark"],
+            "metric": frame["metric"],
+            "base": value["base_value"],
+            "candidate": value["cand_value"],
+            "diff [95% CI]": diff,
+            "n": frame["n_shared"],
+            "p": [_p_value(p) for p in frame["p_value"]],
+            "test": frame["test"],
+            "higher is better": frame["higher_is_better"],
+            "improved": frame["n_improved"],
+            "regressed": frame["n_regressed"],
+        }
+    )
+
+
+def _p_value(p: float) -> str:
+    return "" if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _height(frame: pd.DataFrame) -> int:

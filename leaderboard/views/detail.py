@@ -11,7 +11,7 @@ import streamlit as st
 
 from leaderboard.context import Context
 from leaderboard.reference import REPORTED, reference_slices
-from leaderboard.scores import headline_metric
+from leaderboard.scores import format_ci, format_n, headline_metric
 
 DIMENSIONS = {"language": "per language", "cwe": "per CWE", "subset": "per subset"}
 # Label pairs kept in a row's `details` by the rule classifier and the judge.
@@ -80,6 +80,21 @@ def judge_confusion(details: pd.Series) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.value_counts().rename("rows").reset_index()
+
+
+def kappa_table(kappa: pd.DataFrame) -> pd.DataFrame:
+    """Rules-vs-judge κ per run as "0.62 [0.40, 0.80]" (the leaderboard's interval format,
+    on κ's own scale), with n in its own column."""
+    return pd.DataFrame(
+        {
+            "run": kappa["display"],
+            "κ [95% CI]": [
+                format_ci(v, lo, hi, decimals=2)
+                for v, lo, hi in zip(kappa["value"], kappa["ci_low"], kappa["ci_high"])
+            ],
+            "n": [format_n(n) for n in kappa["n"]],
+        }
+    )
 
 
 def _bars(part: pd.DataFrame, dimension: str):
@@ -170,9 +185,6 @@ def render(ctx: Context) -> None:
             "`--judge-model` to see rules-vs-judge agreement."
         )
         return
-    st.dataframe(
-        kappa[["display", "value", "ci_low", "ci_high", "n"]].rename(columns={"value": "κ"}),
-        hide_index=True,
-    )
+    st.dataframe(kappa_table(kappa), hide_index=True)
     details = ctx.samples(list(kappa["run_id"].unique()), ["details"], {"benchmark": benchmark})
     st.dataframe(judge_confusion(details["details"]), hide_index=True)
