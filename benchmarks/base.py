@@ -8,6 +8,7 @@ third-party packages.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -16,6 +17,21 @@ from typing import Any, ClassVar
 
 from harness.data import DATA_DIR_ENV, DataFile, ResolvedFile, cache_root, resolve
 from harness.types import Generation, Sample, Score
+
+_COMMIT = re.compile(r"[0-9a-f]{7,40}")
+
+
+def is_pinned(spec: DataFile) -> bool:
+    """A file's revision is a commit (a pin), not a moving branch such as `main`."""
+    return bool(_COMMIT.fullmatch(spec.revision))
+
+
+def source_label(spec: DataFile) -> str:
+    """`repo@commit`, or `repo (unpinned)` where no commit is known (never `repo@main`)."""
+    if is_pinned(spec):
+        return f"{spec.source_repo}@{spec.revision[:10]}"
+    checked = f", sha256 {spec.sha256[:8]}…" if spec.sha256 else ""  # the bytes are checked
+    return f"{spec.source_repo} (unpinned{checked})"
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,8 @@ class Benchmark(ABC):
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
     data_files: ClassVar[dict[str, DataFile]] = {}
+    # Why a data file whose revision is not a commit could not be pinned (shown by `list`).
+    unpinned_reason: ClassVar[str] = "no commit of the source is known"
     size_hint: ClassVar[int | None] = None
     metrics: ClassVar[tuple[Metric, ...]] = (Metric("score"),)
     default_max_tokens: ClassVar[int] = 1024

@@ -8,9 +8,15 @@ November 2025), the refusal and malicious-assistance classifiers (rules, or the 
 the run names one), and the EvalPlus tests for HumanEval+ and MBPP+. Run them with
 `--preset purpcode` for PurpCode's protocol; `--benchmarks purpcode` runs the whole table.
 
-Pinning: the sets were published without file hashes the project could check offline; each is
-pinned to the `main` revision unless a hash is known, and the sha256 of the bytes actually read
-is recorded on every row. Offline, provide the file in a mirror under `purpcode/<set>/`.
+Pinning: none of these sets is pinned to a commit. The project knows no Hugging Face commit of
+any of them: the offline mirror holds none of them (its README lists PurpCode's sets under "Not
+mirrored"), and its MANIFEST revisions are GitHub commits of the upstream benchmarks, not of
+these Parquet files. A download therefore reads the `main` branch (the `revision` below, which
+`hf_hub_download` receives), `purpbench list` says "unpinned" and why, and the sha256 of the
+bytes actually read is recorded on every row. Where a set's sha256 is known it is checked. When a
+commit becomes known, pass it as `hf_set(name, revision=<commit>)`: the download, the cache key
+and the recorded `dataset_revision` all use it. Offline, provide the file in a mirror under
+`purpcode/<set>/`.
 """
 
 from __future__ import annotations
@@ -36,7 +42,15 @@ from harness.types import Message, Sample, Score
 PARQUET = "data/test-00000-of-00001.parquet"
 
 
-def hf_set(name: str, sha256: str | None = None, revision: str = "main") -> DataFile:
+# The moving branch downloads read while no commit is known (see "Pinning" above).
+UNPINNED_BRANCH = "main"
+UNPINNED_REASON = (
+    "no Hugging Face commit of the purpcode/* sets is known (the offline mirror holds none of "
+    "them): downloads read the main branch, and every row records the sha256 of the bytes read"
+)
+
+
+def hf_set(name: str, sha256: str | None = None, revision: str = UNPINNED_BRANCH) -> DataFile:
     return DataFile(
         mirror_path=f"purpcode/{name}/test-00000-of-00001.parquet",
         sha256=sha256,
@@ -74,6 +88,7 @@ class _PurpCodeSet:
     """Mixin: rows of one purpcode/* Parquet file -> samples."""
 
     hf_name: ClassVar[str]
+    unpinned_reason: ClassVar[str] = UNPINNED_REASON
 
     def rows(self) -> list[dict[str, Any]]:
         return read_rows(self.files()["prompts"].path)  # type: ignore[attr-defined]

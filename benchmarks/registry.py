@@ -49,19 +49,54 @@ BUILTIN: dict[str, str] = {
     "purpcode/mbppplus": "benchmarks.purpcode:PurpCodeMbppPlus",
 }
 
-SECURE_CODEGEN = ["cse-instruct", "cse-autocomplete", "codelmsec", "securityeval", "llmseceval"]
+# One suite per family holds every benchmark of that family. A member whose data cannot be
+# reached (a Hugging Face-only set, offline) is skipped with one line when its suite runs.
+# Only VARIANTS stay out: another size, revision or packaging of a member of the same family.
+UTILITY = ["humaneval-plus", "mbpp-plus"]
+SECURE_CODEGEN = [
+    "cse-instruct",
+    "cse-autocomplete",
+    "codelmsec",
+    "securityeval",
+    "llmseceval",
+    "cweval",
+    "xscode",
+]
 MALICIOUS = ["cse-mitre", "rmcbench", "cse-interpreter"]
-OVERREFUSAL = ["xstest", "cse-frr"]
+OVERREFUSAL = ["xstest", "cse-frr", "phtest"]
 SECURITY_QA = ["cybermetric-500", "seceval", "ctibench-mcq", "ctibench-rcm"]
 QUICK = ["humaneval-plus", "cse-instruct", "cse-mitre", "xstest", "cybermetric-80"]
 
-SUITES: dict[str, list[str]] = {
-    "utility": ["humaneval-plus", "mbpp-plus"],
+# variant -> the family-suite member it duplicates (same prompts or a subset of them)
+VARIANTS: dict[str, str] = {
+    "humaneval": "humaneval-plus",  # the same tasks with fewer tests
+    "cse-instruct-v2": "cse-instruct",  # the 2025 cleaned subset
+    "cybermetric-80": "cybermetric-500",  # smaller and larger cuts of the same questions
+    "cybermetric-2000": "cybermetric-500",
+    # PurpCode's packaging of the same benchmarks (run them with `purpcode`)
+    "purpcode/CyberSecEval-SCG": "cse-instruct",
+    "purpcode/CodeLMSec": "codelmsec",
+    "purpcode/CWEval": "cweval",
+    "purpcode/XSCode": "xscode",
+    "purpcode/CyberSecEval-MITRE": "cse-mitre",
+    "purpcode/CyberSecEval-FRR": "cse-frr",
+    "purpcode/XSTest": "xstest",
+    "purpcode/PHTest": "phtest",
+    "purpcode/humanevalplus": "humaneval-plus",
+    "purpcode/mbppplus": "mbpp-plus",
+}
+
+FAMILY_SUITES: dict[str, list[str]] = {
+    "utility": UTILITY,
     "secure-codegen": SECURE_CODEGEN,
     "malicious-assistance": MALICIOUS,
     "overrefusal": OVERREFUSAL,
     "security-qa": SECURITY_QA,
-    # every safety family from the offline mirror (the Hugging Face-only sets are in `purpcode`)
+}
+
+SUITES: dict[str, list[str]] = {
+    **FAMILY_SUITES,
+    # every safety family (all but utility)
     "safety": SECURE_CODEGEN + MALICIOUS + OVERREFUSAL + SECURITY_QA,
     # one benchmark per family: for smoke tests and CI gates (pair it with --limit)
     "quick": QUICK,

@@ -153,40 +153,67 @@ def run(
         cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
-    with Progress(
+    # The bar is drawn only once the runner knows how many samples there are and starts on
+    # them: loading data or a model, and any error on the way, print no empty bar.
+    bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=False,
-    ) as bar:
-        task = bar.add_task("samples", total=None)
-        hooks = RunnerProgress(
-            start=lambda total: bar.update(task, total=total),
-            advance=lambda n: bar.advance(task, n),
-        )
-        try:
-            outcome = Runner(cfg, hooks).run()
-        except (
-            ConfigError,
-            DataUnavailable,
-            BackendError,
-            SchemaMismatch,
-            ValueError,
-            FileNotFoundError,
-        ) as exc:
-            bar.stop()
-            _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        except KeyboardInterrupt:
-            bar.stop()
-            _fail("interrupted: finished samples are saved; run the same command to resume", 130)
+    )
+    tasks: list[Any] = []
+
+    def start(total: int) -> None:
+        if total > 0 and not tasks:
+            bar.start()
+            tasks.append(bar.add_task("samples", total=total))
+
+    def advance(n: int) -> None:
+        if tasks:
+            bar.advance(tasks[0], n)
+
+    def skipped(name: str, reason: str) -> None:
+        console.print(f"skipped {reason}", highlight=False, soft_wrap=True)
+
+    def stop(failed: bool = False) -> None:
+        if not tasks:  # never started: stopping would still print a blank line
+            return
+        if failed and not bar.tasks[0].completed:
+            bar.remove_task(tasks[0])  # nothing done: no bar at 0 above the error
+        bar.stop()
+
+    hooks = RunnerProgress(start=start, advance=advance, skipped=skipped)
+    try:
+        outcome = Runner(cfg, hooks).run()
+    except (
+        ConfigError,
+        DataUnavailable,
+        BackendError,
+        SchemaMismatch,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
+        stop(failed=True)
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except KeyboardInterrupt:
+        stop()
+        _fail("interrupted: finished samples are saved; run the same command to resume", 130)
+    stop()
     console.print(
         f"run {outcome.run_dir.name}: {outcome.n_jobs} samples, {outcome.n_skipped} already done, "
         f"{outcome.n_cached} answers from cache, {outcome.model_calls} model calls, "
         f"{outcome.wall_s:.1f}s",
         highlight=False,
     )
+    if outcome.n_answers:
+        limits = ", ".join(str(n) for n in outcome.token_limits)
+        console.print(
+            f"{outcome.n_answers} answers, {outcome.n_truncated} cut at the token limit"
+            + (f" ({limits})" if limits else ""),
+            highlight=False,
+        )
     _print_summary(outcome.summary)
     console.print(f"results: {outcome.run_dir}", highlight=False)
 
@@ -232,12 +259,24 @@ def _print_summary(summary, slices: bool = False) -> None:
             highlight=False,
         )
     first = summary.iloc[0]
+    revision = _known(first["model_revision"])
+    git_sha = _known(first["harness_git_sha"])
     out.print(
-        f"model {first['model']} ({first['backend']}, rev {str(first['model_revision'])[:12]}), "
-        f"prompt {first['prompt_format']}, seed {first['seed']}, harness "
-        f"{first['harness_version']}@{str(first['harness_git_sha'])[:12]}",
+        f"model {first['model']} ({first['backend']}"
+        + (f", rev {revision[:12]}" if revision else "")
+        + f"), prompt {first['prompt_format']}, seed {first['seed']}, harness "
+        + f"{first['harness_version']}"
+        + (f"@{git_sha[:12]}" if git_sha else ""),
         highlight=False,
     )
+
+
+def _known(value: Any) -> str | None:
+    """A stored identity value, or None where it is missing (null, NaN, empty, "unknown")."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return None if text.lower() in ("", "nan", "none", "null", "unknown") else text
 
 
 @app.command("list")
@@ -248,14 +287,20 @@ def list_(
 ) -> None:
     """Benchmarks (family, size, dataset source) and backends."""
     from benchmarks import registry
+    from benchmarks.base import is_pinned, source_label
     from harness.backends import BUILTIN_BACKENDS, backend_names
 
     table = Table(title="benchmarks")
     for col in ("name", "family", "size", "source", "metrics"):
-        table.add_column(col)
+        # a source is never cut: its pin (or "unpinned") is what the column is for
+        table.add_column(col, no_wrap=col != "metrics")
+    unpinned: dict[str, list[str]] = {}  # why -> the benchmarks it applies to
     for name in sorted(registry.available()):
         bench = registry.create(name, data_dir)
-        sources = ", ".join(f"{f.source_repo}@{f.revision[:10]}" for f in bench.data_files.values())
+        specs = list(bench.data_files.values())
+        sources = "\n".join(dict.fromkeys(source_label(f) for f in specs))
+        if not all(is_pinned(f) for f in specs):
+            unpinned.setdefault(bench.unpinned_reason, []).append(name)
         table.add_row(
             name,
             bench.family,
@@ -265,6 +310,8 @@ def list_(
         )
     table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", "pass@1")
     out.print(table)
+    for reason, names in unpinned.items():
+        out.print(f"unpinned ({', '.join(names)}): {reason}", highlight=False, soft_wrap=True)
     suites = Table(title="suites")
     suites.add_column("suite")
     suites.add_column("benchmarks")

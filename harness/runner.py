@@ -16,18 +16,18 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from benchmarks import registry
-from benchmarks.base import Benchmark, ScoringContext, ScoringItem
+from benchmarks.base import Benchmark, ScoringContext, ScoringItem, source_label
 from harness import __version__
 from harness.backends import BackendOptions, create_backend
 from harness.backends.base import BackendInfo
 from harness.config import RunConfig, run_id_for, run_identity
-from harness.data import DataUnavailable
+from harness.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
 from harness.postprocess import strip_reasoning
 from harness.results import SCHEMA_VERSION, RunStore
 from harness.summary import summarize
@@ -54,14 +54,25 @@ class RunOutcome:
     wall_s: float
     summary: Any = None
     model_calls: int = 0
+    # The selection's answers (rows whose generation did not fail), those cut at the token
+    # limit (finish_reason "length"), and the limits they were generated under.
+    n_answers: int = 0
+    n_truncated: int = 0
+    token_limits: tuple[int, ...] = ()
+    # Suite members left out because their data cannot be reached: (benchmark, one line).
+    skipped_benchmarks: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class Progress:
-    """Callbacks so the CLI can draw a progress bar without the runner knowing about rich."""
+    """Callbacks so the CLI can draw a progress bar without the runner knowing about rich.
+
+    `start` is called once the number of samples to do is known and work begins (after the
+    data is loaded and the backend is up), and only when there is something to do."""
 
     start: Callable[[int], None] = lambda total: None
     advance: Callable[[int], None] = lambda n: None
+    skipped: Callable[[str, str], None] = lambda benchmark, reason: None
 
 
 def harness_git_sha() -> str:
@@ -157,6 +168,38 @@ def render_as_text(messages: Iterable[Message]) -> str:
     return "\n\n".join(lines) + "\n\nAssistant:"
 
 
+def _unreachable(benchmark: Benchmark) -> str | None:
+    """One line naming the data file of `benchmark` that is in neither the mirror nor the cache
+    and cannot be downloaded, or None when all its files are there. A file that is present but
+    wrong (another sha256) is not "unreachable": that error is raised as it is."""
+    try:
+        benchmark.files()
+        return None
+    except DataUnavailable:
+        data_dir = benchmark.data_dir or os.environ.get(DATA_DIR_ENV)
+        for spec in benchmark.data_files.values():
+            try:
+                resolve(spec, benchmark.data_dir)
+            except DataUnavailable as exc:
+                if data_dir and (Path(data_dir) / spec.mirror_path).exists():
+                    raise
+                return _missing_line(benchmark, spec, data_dir, str(exc))
+        raise
+
+
+def _missing_line(benchmark: Benchmark, spec: DataFile, data_dir: str | None, error: str) -> str:
+    offline = any(
+        os.environ.get(v, "") not in ("", "0") for v in ("PURPBENCH_OFFLINE", "HF_HUB_OFFLINE")
+    )
+    if not offline and (spec.url or spec.hf_filename):  # the download failed: say why
+        return f"{benchmark.name}: {error.splitlines()[0]}"
+    where = Path(data_dir or "<data-dir>") / spec.mirror_path
+    return (
+        f"{benchmark.name}: its data is not available offline; provide {where} "
+        f"from {source_label(spec)} via --data-dir or ${DATA_DIR_ENV}"
+    )
+
+
 def _load_samples(benchmark: Benchmark) -> list[Sample]:
     """A malformed dataset (a user's tasks file, a hand-edited mirror) is one clear line."""
     try:
@@ -178,7 +221,23 @@ class Runner:
         started = time.monotonic()
         cfg = self.config
         names = registry.expand(cfg.benchmarks)
-        benchmarks = [registry.create(name, cfg.data_dir) for name in names]
+        named = {item for item in cfg.benchmarks if item not in registry.SUITES}
+        benchmarks, skipped = [], []
+        for name in names:
+            benchmark = registry.create(name, cfg.data_dir)
+            missing = _unreachable(benchmark)
+            if missing is None:
+                benchmarks.append(benchmark)
+            elif name in named:  # asked for by name: its missing data is the run's error
+                raise DataUnavailable(missing)
+            else:  # a suite member: skipped, said in one line, never counted as errors
+                skipped.append((name, missing))
+                self.progress.skipped(name, missing)
+        if not benchmarks:
+            raise DataUnavailable(
+                f"no benchmark of {', '.join(cfg.benchmarks)} has its data available "
+                "(see the lines above)"
+            )
         limit = cfg.resolved_limit()
         samples = {
             b.name: _load_samples(b)[:limit] if limit else _load_samples(b) for b in benchmarks
@@ -222,6 +281,8 @@ class Runner:
         store.write_summary(summary_rows)
         store.close()
         outcome.summary = store.read_summary()
+        outcome.skipped_benchmarks = skipped
+        _count_truncated(outcome, frame, jobs)
         outcome.wall_s = time.monotonic() - started
         return outcome
 
@@ -332,9 +393,9 @@ class Runner:
         outcome = RunOutcome(
             store.dir, len(jobs), len(jobs) - len(todo), len(cached), len(to_generate), 0.0
         )
-        self.progress.start(len(todo))
         if not todo:
             return outcome
+        self.progress.start(len(todo))
         scorer = _ScoringWorker(store, base_row, ctx, self.progress)
         scorer.start()
         try:
@@ -350,6 +411,21 @@ class Runner:
         finally:
             scorer.finish()
         return outcome
+
+
+def _count_truncated(outcome: RunOutcome, frame: Any, jobs: list[Job]) -> None:
+    """How many of the selection's answers the token limit cut, and under which limits."""
+    if frame.empty:
+        return
+    failed = (frame["status"] == "error") & frame["explanation"].fillna("").str.startswith(
+        "generation failed"
+    )
+    cut = frame["finish_reason"] == "length"
+    limits = {j.benchmark.name: j.request.max_tokens for j in jobs}
+    outcome.n_answers = int((~failed).sum())
+    outcome.n_truncated = int(cut.sum())
+    shown = frame.loc[cut, "benchmark"] if cut.any() else frame["benchmark"]
+    outcome.token_limits = tuple(sorted({limits[b] for b in shown if b in limits}))
 
 
 class _ScoringWorker(threading.Thread):

@@ -3,6 +3,11 @@
 The denominator is every (task, sample_index) of the benchmark: a row whose generation or
 scoring failed counts as a failure (score 0) and is also counted in `n_errors`, so errors can
 never make a model look better by shrinking the denominator.
+
+Besides its own metrics, every benchmark gets one `TRUNCATED` row: the share of its answers
+that the token limit cut (finish_reason "length"), over all its rows; the count is value × n.
+A cut answer usually scores badly for want of tokens, not of skill, so this row says how far
+the other numbers measure the token budget.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from benchmarks import registry
 from benchmarks.base import Benchmark, Metric
 from harness.results import IDENTITY_FIELDS
 from scorers.metrics import bootstrap_ci, ks_to_report, pass_at_k
+
+TRUNCATED = Metric("% cut at the token limit", higher_is_better=False)
 
 
 def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, ...], str]:
@@ -97,6 +104,9 @@ def summarize(frame: pd.DataFrame, known: dict[str, Benchmark]) -> list[dict[str
         )
         for metric in metrics:
             rows.extend(_metric_rows(base, group, metric, n_errors, ""))
+        # after the benchmark's own metrics: the first row stays the headline
+        cut = (group["finish_reason"] == "length").astype(float)
+        rows.append(_row(base, TRUNCATED.name, list(cut), n_errors, TRUNCATED))
         benchmark = known.get(str(name))
         for column in benchmark.slices if benchmark else ():
             if column not in group:

@@ -101,6 +101,9 @@ def test_kill_9_mid_run_then_resume_finishes_without_repeating_calls(
         str(out),
         "--data-dir",
         str(data_dir),
+        # one answer per batch, so answers arrive one by one and the kill lands mid-run
+        "-o",
+        "batch_size=1",
     ]
     code = "from harness.cli import app; app()"
     proc = subprocess.Popen(

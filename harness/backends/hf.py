@@ -129,9 +129,7 @@ class HFBackend(ModelBackend):
             return self._tokenizer
         _, transformers = self._import()
         try:
-            tok = transformers.AutoTokenizer.from_pretrained(
-                self._source(), **self._load_kwargs()
-            )
+            tok = transformers.AutoTokenizer.from_pretrained(self._source(), **self._load_kwargs())
         except BackendError:
             raise
         except Exception as exc:
@@ -357,9 +355,7 @@ class HFBackend(ModelBackend):
         )
 
 
-def _row_stopper(
-    transformers: Any, torch: Any, tok: Any, width: int, batch: list[_Encoded]
-) -> Any:
+def _row_stopper(transformers: Any, torch: Any, tok: Any, width: int, batch: list[_Encoded]) -> Any:
     """A stopping criterion that ends each row at its own token budget or stop string.
 
     Only the last few tokens of a row are decoded at each step: a stop string completed by the

@@ -95,8 +95,10 @@ def _build(target: Path) -> None:
     if uv is not None:  # seconds instead of a minute: uv installs the lock in parallel
         steps = [
             ("venv", [uv, "venv", "--quiet", "--python", python, str(target)]),
-            ("install", [uv, "pip", "install", "--quiet", "--python", target_python,
-                         *_requirements()]),
+            (
+                "install",
+                [uv, "pip", "install", "--quiet", "--python", target_python, *_requirements()],
+            ),
         ]
     else:
         quiet = ["--disable-pip-version-check", "--no-input", "--quiet"]
