@@ -27,7 +27,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip >/dev/null
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+.venv/bin/python -m pip install -qq --disable-pip-version-check "uv==$UV_VERSION"
 UV=.venv/bin/uv
 export VIRTUAL_ENV="$PWD/.venv"
 
@@ -35,7 +35,7 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   if [ -n "${PURPBENCH_TORCH_INDEX:-}" ]; then
     "$UV" pip install --quiet "torch==$TORCH_VERSION" --index-url "$PURPBENCH_TORCH_INDEX"
   else
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
+    .venv/bin/python -m pip install -qq --disable-pip-version-check "torch==$TORCH_VERSION"
   fi
 fi
 

@@ -77,13 +77,13 @@ def converted_model_dir(gguf: Path) -> Path:
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
                 )
-            # The weights are dequantized float32 now; only the GGUF marker would stop
-            # transformers from saving them as an ordinary checkpoint.
-            model.hf_quantizer = None
-            if hasattr(model.config, "quantization_config"):
-                del model.config.quantization_config
-            model.save_pretrained(partial)
-            tokenizer.save_pretrained(partial)
+                # The weights are dequantized float32 now; only the GGUF marker would stop
+                # transformers from saving them as an ordinary checkpoint.
+                model.hf_quantizer = None
+                if hasattr(model.config, "quantization_config"):
+                    del model.config.quantization_config
+                model.save_pretrained(partial)
+                tokenizer.save_pretrained(partial)
             (partial / COMPLETE_MARKER).write_text(f"{gguf.name} sha256 {digest}\n")
         except Exception as exc:
             shutil.rmtree(partial, ignore_errors=True)
@@ -143,6 +143,17 @@ class EmbeddedBackend(HFBackend):
             self._import()  # one clear line when transformers or torch is missing
             self._converted = converted_model_dir(self.gguf_path())
         return str(self._converted)
+
+    def _ensure_model(self) -> Any:
+        """Loading the small checkpoint takes a second: no progress bar for it."""
+        _, transformers = self._import()
+        bars = transformers.utils.logging.is_progress_bar_enabled()
+        transformers.utils.logging.disable_progress_bar()
+        try:
+            return super()._ensure_model()
+        finally:
+            if bars:
+                transformers.utils.logging.enable_progress_bar()
 
     def _resolved_revision(self) -> str | None:
         return file_sha256(self.gguf_path())
