@@ -105,8 +105,9 @@ def summarize(frame: pd.DataFrame, known: dict[str, Benchmark]) -> list[dict[str
         for metric in metrics:
             rows.extend(_metric_rows(base, group, metric, n_errors, ""))
         # after the benchmark's own metrics: the first row stays the headline
-        cut = (group["finish_reason"] == "length").astype(float)
-        rows.append(_row(base, TRUNCATED.name, list(cut), n_errors, TRUNCATED))
+        if "finish_reason" in group:  # rows written without it (hand-made frames) get none
+            cut = (group["finish_reason"] == "length").astype(float)
+            rows.append(_row(base, TRUNCATED.name, list(cut), n_errors, TRUNCATED))
         benchmark = known.get(str(name))
         for column in benchmark.slices if benchmark else ():
             if column not in group:

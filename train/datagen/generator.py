@@ -1,6 +1,6 @@
 """Asking a model through any harness backend: the prompt generator here, the teacher in distill.
 
-The harness already knows how to drive every backend (embedded llama.cpp, OpenAI-compatible
+The harness already knows how to drive every backend (embedded transformers, OpenAI-compatible
 servers, vLLM, transformers) with all requests in one call; this module only renders the
 requests for chat or completion models and returns the texts in order, so the data recipe
 works with whatever model the user has, from the embedded 270M model to a served 32B one.

@@ -72,7 +72,10 @@ def _sft_dataset(rows: list[dict[str, Any]]) -> Any:
             "reward": Value("float64"),
         }
     )
-    return Dataset.from_list(rows, features=features)
+    # Column-wise, so that an empty set (no answer passed its oracle) still has its columns:
+    # `from_list([])` writes a table without them, which `load_from_disk` then rejects.
+    columns = {name: [row[name] for row in rows] for name in features}
+    return Dataset.from_dict(columns, features=features)
 
 
 def run(config: DistillConfig, prompts: Path, out_dir: Path) -> Path:
@@ -164,7 +167,8 @@ def run(config: DistillConfig, prompts: Path, out_dir: Path) -> Path:
     finally:
         scorer.close()
 
-    _sft_dataset(rows).save_to_disk(str(out_dir / "sft"))
+    # One shard even when empty: a dataset saved in zero shards cannot be loaded back.
+    _sft_dataset(rows).save_to_disk(str(out_dir / "sft"), num_shards=None if rows else 1)
     with (out_dir / "rl_prompts.jsonl").open("w", encoding="utf-8") as handle:
         for rec in rl:
             handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
