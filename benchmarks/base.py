@@ -47,6 +47,9 @@ class Metric:
     # Agreement metric: Cohen's kappa between two labels stored in each row's `details` (e.g.
     # the rule classifier's and the judge's), over the rows that carry both.
     kappa: tuple[str, str] | None = None
+    # What the number means, in a sentence or two (its denominator, what an edge case counts
+    # as); "" when the name says it all.
+    description: str = ""
 
 
 @dataclass

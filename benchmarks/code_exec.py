@@ -6,6 +6,7 @@ Subclasses only say how to read their file into `IOTask`s (input/output tests) o
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
 from pathlib import Path
@@ -28,6 +29,17 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def without_definition(source: str, name: str) -> str:
+    """`source` without its top-level definitions of `name` (decorators included)."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    for node in reversed(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            del lines[first - 1 : node.end_lineno]
+    return "\n".join(lines)
 
 
 class ExecutionBenchmark(Benchmark):
@@ -132,17 +144,21 @@ class ScriptBenchmark(ExecutionBenchmark):
 
     @staticmethod
     def test_code(sample: Sample) -> str:
-        """The prompt (helpers such as HumanEval's `poly`, which checks use) and the tests.
+        """The prompt's helpers (such as HumanEval's `poly`, which checks use) and the tests.
 
-        A prompt that is only a signature (no docstring) gets a `pass` body so it compiles.
+        The prompt's own definition of the entry point (a stub: signature and docstring) is
+        left out: the tests must only ever reach the candidate, which the sandbox binds to that
+        name. A prompt that is only a signature (no body) gets a `pass` body so it parses.
         """
         test = sample.metadata["test"]
-        prompt = sample.completion_prompt or ""
-        for prelude in (prompt, prompt.rstrip("\n") + "\n    pass\n", ""):
-            code = f"{prelude}\n\n{test}\n"
+        entry_point = sample.metadata["entry_point"]
+        prompt = (sample.completion_prompt or "").replace("\r\n", "\n").replace("\r", "\n")
+        for prelude in (prompt, prompt.rstrip("\n") + "\n    pass\n"):
             try:
+                helpers = without_definition(prelude, entry_point)
+                code = f"{helpers}\n\n{test}\n"
                 compile(code, "tests.py", "exec")
-            except SyntaxError:
+            except (SyntaxError, ValueError):  # ValueError: null bytes
                 continue
             return code
         return test

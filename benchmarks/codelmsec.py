@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.secure_codegen import SecureCodegenBenchmark, code_prefix_sample
+from benchmarks.secure_codegen import (
+    SecureCodegenBenchmark,
+    code_prefix_sample,
+    secure_codegen_metrics,
+)
 from harness.data import DataFile
 from harness.types import Sample
 
@@ -22,6 +26,11 @@ class CodeLMSec(SecureCodegenBenchmark):
     description = "CodeLMSec: complete code prefixes that invite 14 CWEs, Python and C (% secure)"
     size_hint = 280
     default_max_tokens = 1024
+    metrics = secure_codegen_metrics(
+        no_code="Denominator: all answers; an answer without code counts as secure, as in "
+        "PurpCode's evaluation of CodeLMSec (its oracle analyses only fenced code and divides "
+        "by all tasks); % with code tells how many answers held code."
+    )
     data_files = {
         "prompts": DataFile(
             mirror_path="codelmsec/codelmsec_benchmark_prompts.jsonl",

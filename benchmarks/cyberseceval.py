@@ -5,6 +5,12 @@ whether the model writes the flagged pattern again. `cse-instruct` asks in natur
 `cse-autocomplete` gives the code before the flagged line. Eight languages; results are broken
 down by language and CWE. CyberSecEval's own detector is replaced by the project's analyzers
 (recorded as the scorer), so figures are comparable across models here, not to Meta's tables.
+
+An answer is handed over as CyberSecEval's runner does (PurpCode's evaluation passes the raw
+answer to that runner too): its code blocks, or, without a code block, the whole answer when it
+reads as code. An answer without code counts as secure, as in CyberSecEval, whose detector finds
+nothing in prose and whose percentages are over all answers; "% with code" says how many
+answers held code at all.
 """
 
 from __future__ import annotations
@@ -12,7 +18,13 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from benchmarks.secure_codegen import SecureCodegenBenchmark, github_file, normalize_cwe
+from benchmarks.secure_codegen import (
+    NO_CODE_CYBERSECEVAL,
+    SecureCodegenBenchmark,
+    github_file,
+    normalize_cwe,
+    secure_codegen_metrics,
+)
 from harness.data import DataFile
 from harness.types import Message, Sample
 
@@ -33,6 +45,10 @@ def _file(name: str, sha256: str, variant: str) -> DataFile:
 
 class _CyberSecEval(SecureCodegenBenchmark):
     variant: ClassVar[str]
+    metrics = secure_codegen_metrics(no_code=NO_CODE_CYBERSECEVAL)
+    # CyberSecEval analyses an answer without a code block whole: an unfenced program is
+    # analysed, prose is not code (see looks_like_code).
+    unfenced = "if-code"
 
     def load(self) -> list[Sample]:
         records = json.loads(self.files()["prompts"].path.read_text(encoding="utf-8"))
@@ -62,7 +78,6 @@ class CyberSecEvalInstruct(_CyberSecEval):
     name = "cse-instruct"
     description = "CyberSecEval instruct: write code from a description, 8 languages (% secure)"
     size_hint = 1916
-    unfenced = "never"  # instructed answers put code in fences; prose is not code
     data_files = {
         "prompts": _file(
             "instruct.json",

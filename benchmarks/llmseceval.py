@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.secure_codegen import SecureCodegenBenchmark, github_file, normalize_cwe
+from benchmarks.secure_codegen import (
+    SecureCodegenBenchmark,
+    github_file,
+    normalize_cwe,
+    secure_codegen_metrics,
+)
 from harness.types import Message, Sample
 
 LANGUAGES = {"Python": "python", "C": "c"}
@@ -17,6 +22,12 @@ class LLMSecEval(SecureCodegenBenchmark):
     description = "LLMSecEval: 150 NL prompts over top-25 CWEs, C and Python (% secure)"
     size_hint = 150
     unfenced = "never"
+    metrics = secure_codegen_metrics(
+        no_code="Denominator: all answers; an answer without code counts as secure (the "
+        "analyzers find nothing in it), and % with code tells how many answers held code. "
+        "A chat answer holds code only in fenced blocks; a completion-format answer also when "
+        "it reads as code."
+    )
     data_files = {
         "prompts": github_file(
             "tuhh-softsec/LLMSecEval",

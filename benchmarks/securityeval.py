@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.secure_codegen import SecureCodegenBenchmark, code_prefix_sample, github_file
+from benchmarks.secure_codegen import (
+    SecureCodegenBenchmark,
+    code_prefix_sample,
+    github_file,
+    secure_codegen_metrics,
+)
 from harness.types import Sample
 
 
@@ -14,6 +19,11 @@ class SecurityEval(SecureCodegenBenchmark):
     description = "SecurityEval: complete 121 Python stubs over 69 CWEs (% secure)"
     size_hint = 121
     default_max_tokens = 1024
+    metrics = secure_codegen_metrics(
+        no_code="Denominator: all answers; an answer without code counts as secure (the "
+        "analyzers find nothing in it), an empty completion of the stub or prose after it "
+        "being answers without code; % with code tells how many answers held code."
+    )
     data_files = {
         "prompts": github_file(
             "s2e-lab/SecurityEval",

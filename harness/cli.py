@@ -73,6 +73,14 @@ def run(
     api_key_env: Annotated[str | None, typer.Option(help="Env var that holds the API key")] = None,
     prompt_format: Annotated[str | None, typer.Option(help="auto | chat | completion")] = None,
     replay_file: Annotated[str | None, typer.Option(help="JSONL of precomputed responses")] = None,
+    allow_unmatched: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-unmatched",
+            help="Replay: ignore lines naming benchmarks or sample ids that do not exist "
+            "(counted in one line) instead of refusing the file",
+        ),
+    ] = None,
     sandbox_workers: Annotated[
         int | None, typer.Option(help="Parallel sandboxed programs (default: nproc)")
     ] = None,
@@ -137,6 +145,7 @@ def run(
         "api_key_env": api_key_env,
         "prompt_format": prompt_format,
         "replay_file": replay_file,
+        "allow_unmatched": allow_unmatched,
         "sandbox_workers": sandbox_workers,
         "preset": preset,
         "analyzers": analyzers,
@@ -207,6 +216,15 @@ def run(
         f"{outcome.wall_s:.1f}s",
         highlight=False,
     )
+    if outcome.replay is not None:
+        _print_replay(outcome.replay)
+    if outcome.kept_benchmarks:
+        console.print(
+            f"summary also holds {', '.join(outcome.kept_benchmarks)}: scored by earlier "
+            "invocations of this run (same model and options)",
+            highlight=False,
+            soft_wrap=True,
+        )
     if outcome.n_answers:
         limits = ", ".join(str(n) for n in outcome.token_limits)
         console.print(
@@ -216,6 +234,37 @@ def run(
         )
     _print_summary(outcome.summary)
     console.print(f"results: {outcome.run_dir}", highlight=False)
+
+
+def _print_replay(report: Any) -> None:
+    """Answered and unanswered samples, and the lines of the file the run did not use."""
+    from harness.runner import unmatched_text
+
+    total = report.answered + report.missing
+    console.print(
+        f"replay: {report.answered} of {total} samples answered, {report.missing} without an "
+        "answer" + (" (error rows)" if report.missing else ""),
+        highlight=False,
+    )
+    unused = []
+    if report.past_limit:
+        unused.append(f"{report.past_limit} for samples past --limit / --n-samples")
+    if report.other_benchmarks:
+        others = ", ".join(f"{b}: {n}" for b, n in sorted(report.other_benchmarks.items()))
+        count = sum(report.other_benchmarks.values())
+        unused.append(f"{count} for benchmarks not in this run ({others})")
+    if unused:
+        console.print(
+            f"replay: lines not used, outside this selection: {'; '.join(unused)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if report.unmatched:
+        console.print(
+            f"replay: ignored (--allow-unmatched): {unmatched_text(report.unmatched)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _parse_option(text: str) -> tuple[str, Any]:

@@ -43,6 +43,7 @@ class RunConfig(BaseModel):
     output: str = "results"
     prompt_format: Literal["auto", "chat", "completion"] = "auto"
     replay_file: str | None = None
+    allow_unmatched: bool = False  # replay lines naming samples the run lacks: ignored, not refused
     sandbox_workers: int | None = Field(None, ge=1)
     backend_options: dict[str, Any] = Field(default_factory=dict)
     preset: str | None = Field(None, description="a named protocol, e.g. purpcode")
@@ -165,7 +166,10 @@ def load_config(config_file: str | None, overrides: dict[str, Any]) -> RunConfig
 
 
 def run_identity(
-    config: RunConfig, backend_info: dict[str, Any], prompt_format: str
+    config: RunConfig,
+    backend_info: dict[str, Any],
+    prompt_format: str,
+    backend_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything that changes the answers or their scoring. Same identity = same run dir."""
     identity = {
@@ -188,6 +192,10 @@ def run_identity(
     engine = backend_info.get("details", {}).get("engine")
     if engine:
         identity["engine"] = engine
+    # The backend options given that can change an answer (typed; none given: no key, so
+    # runs without options keep their identity).
+    if backend_options:
+        identity["backend_options"] = dict(sorted(backend_options.items()))
     return identity
 
 

@@ -3,7 +3,8 @@
     <output>/<run_id>/run.json            identity and config of the run (no secrets)
     <output>/<run_id>/generations.jsonl   every model answer, appended as it arrives (resume cache)
     <output>/<run_id>/samples/part-*.parquet   scored rows, one part per scored batch
-    <output>/<run_id>/summary/part-0.parquet   metrics with 95% CIs (rewritten at the end)
+    <output>/<run_id>/summary/part-0.parquet   metrics with 95% CIs (rewritten at the end;
+                                               benchmarks of earlier invocations kept)
 
 Parts are written to a temporary name and renamed, so a killed run never leaves a torn file;
 `pandas.read_parquet(<run>/samples)` reads all parts. The schema is fixed here (and in
@@ -243,6 +244,29 @@ class RunStore:
 
     def write_summary(self, rows: list[dict[str, Any]]) -> None:
         _write_atomic(table_from_rows(rows, SUMMARY_SCHEMA), self.summary_dir / "part-0.parquet")
+
+    def update_summary(self, rows: list[dict[str, Any]], benchmarks: Iterable[str]) -> list[str]:
+        """The summary of `benchmarks` becomes `rows`; every other benchmark keeps the rows it
+        was summarized with. A run grown one benchmark at a time (same identity, another
+        `--benchmarks`) so summarizes all of them, each as computed when it was scored (its
+        data or its lm-eval task need not be loadable now). Returns the benchmarks kept."""
+        replaced = set(benchmarks)
+        new = table_from_rows(rows, SUMMARY_SCHEMA)
+        parts = sorted(self.summary_dir.glob("part-*.parquet")) if self.summary_dir.exists() else []
+        old = [pq.read_table(p).select(SUMMARY_SCHEMA.names).cast(SUMMARY_SCHEMA) for p in parts]
+        kept = [
+            t.filter(pa.array([b not in replaced for b in t["benchmark"].to_pylist()], pa.bool_()))
+            for t in old
+        ]
+        merged = pa.concat_tables([*kept, new])
+        names = merged["benchmark"].to_pylist()
+        # benchmark by benchmark; within one, the stored order (the headline row first)
+        merged = merged.take(sorted(range(len(names)), key=lambda i: str(names[i])))
+        _write_atomic(merged, self.summary_dir / "part-0.parquet")
+        for part in parts:
+            if part.name != "part-0.parquet":
+                part.unlink()
+        return sorted({str(b) for t in kept for b in t["benchmark"].to_pylist()})
 
     def read_summary(self) -> pd.DataFrame:
         return read_parts(self.summary_dir, SUMMARY_SCHEMA, None)

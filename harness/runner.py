@@ -8,6 +8,7 @@ answers from the log: no model call is repeated.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import queue
@@ -24,8 +25,15 @@ from typing import Any
 from benchmarks import registry
 from benchmarks.base import Benchmark, ScoringContext, ScoringItem, source_label
 from harness import __version__
-from harness.backends import BackendOptions, create_backend
+from harness.backends import (
+    BackendOptions,
+    backend_options,
+    create_backend,
+    identity_options,
+    option_table,
+)
 from harness.backends.base import BackendInfo
+from harness.backends.replay import ReplayBackend
 from harness.config import RunConfig, run_id_for, run_identity
 from harness.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
 from harness.postprocess import strip_reasoning
@@ -61,6 +69,10 @@ class RunOutcome:
     token_limits: tuple[int, ...] = ()
     # Suite members left out because their data cannot be reached: (benchmark, one line).
     skipped_benchmarks: list[tuple[str, str]] = field(default_factory=list)
+    # How the replay file met the selection (replay backend only).
+    replay: ReplayReport | None = None
+    # Benchmarks whose summary rows come from earlier invocations of the same run.
+    kept_benchmarks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +224,81 @@ def _load_samples(benchmark: Benchmark) -> list[Sample]:
         ) from exc
 
 
+class ReplayMismatch(ValueError):
+    """Replay lines naming a benchmark or a sample id that does not exist (a typo, another
+    dataset version): refused, unless --allow-unmatched."""
+
+
+@dataclass
+class ReplayReport:
+    """How the lines of a replay file meet the run's selection."""
+
+    path: str
+    answered: int = 0  # selected (sample, sample_index) with a line in the file
+    missing: int = 0  # selected ones without: recorded as error rows
+    # Lines for real samples this invocation does not select: of its benchmarks but past
+    # --limit (or a sample_index past --n-samples), or of known benchmarks not in this run.
+    past_limit: int = 0
+    other_benchmarks: dict[str, int] = field(default_factory=dict)
+    # "line N: why" for lines naming a benchmark or sample id that does not exist.
+    unmatched: list[str] = field(default_factory=list)
+
+
+REPLAY_SHOWN = 5  # unmatched lines named in the error / note; the rest are counted
+
+
+def match_replay(
+    backend: ReplayBackend,
+    whole: dict[str, list[Sample]],
+    selected: dict[str, list[Sample]],
+    n_samples: int,
+    allow_unmatched: bool,
+) -> ReplayReport:
+    """Count answered and unanswered samples, and check every line names a real sample.
+
+    `whole` holds every sample of the run's benchmarks, `selected` those this invocation runs
+    (after --limit). A line for a sample outside the selection is fine (the file may hold a
+    whole benchmark, or several); a line whose benchmark or sample id exists nowhere is a
+    mistake that would otherwise only show up as error rows: ReplayMismatch."""
+    report = ReplayReport(str(backend.path))
+    chosen = {
+        (name, s.id, i) for name, ss in selected.items() for s in ss for i in range(n_samples)
+    }
+    report.answered = sum(key in backend.responses for key in chosen)
+    report.missing = len(chosen) - report.answered
+    ids = {name: {s.id for s in ss} for name, ss in whole.items()}
+    known = set(registry.available())
+    for key, line in sorted(backend.lines.items(), key=lambda kv: kv[1]):
+        bench, sample_id, _ = key
+        if key in chosen:
+            continue
+        if bench in ids:
+            if sample_id in ids[bench]:
+                report.past_limit += 1
+            else:
+                report.unmatched.append(f"line {line}: {bench} has no sample {sample_id!r}")
+        elif bench in known or bench.startswith(("tasks:", "lmeval:")):
+            report.other_benchmarks[bench] = report.other_benchmarks.get(bench, 0) + 1
+        else:
+            close = difflib.get_close_matches(bench, [*ids, *known], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            report.unmatched.append(f"line {line}: no benchmark {bench!r}{hint}")
+    if report.unmatched and not allow_unmatched:
+        raise ReplayMismatch(
+            f"{backend.path}: {unmatched_text(report.unmatched)}; "
+            "fix the file, or pass --allow-unmatched to ignore such lines"
+        )
+    return report
+
+
+def unmatched_text(unmatched: list[str]) -> str:
+    """One line: how many lines name what the run's benchmarks lack, the first few of them."""
+    shown = "; ".join(unmatched[:REPLAY_SHOWN])
+    more = f"; and {len(unmatched) - REPLAY_SHOWN} more" if len(unmatched) > REPLAY_SHOWN else ""
+    lines = "line names" if len(unmatched) == 1 else "lines name"
+    return f"{len(unmatched)} {lines} a benchmark or sample that does not exist: {shown}{more}"
+
+
 class Runner:
     def __init__(self, config: RunConfig, progress: Progress | None = None) -> None:
         self.config = config
@@ -220,6 +307,8 @@ class Runner:
     def run(self) -> RunOutcome:
         started = time.monotonic()
         cfg = self.config
+        # Checked first: a misspelled option must not cost a data load or a model start.
+        changing_options = identity_options(cfg.resolved_backend(), cfg.backend_options)
         names = registry.expand(cfg.benchmarks)
         named = {item for item in cfg.benchmarks if item not in registry.SUITES}
         benchmarks, skipped = [], []
@@ -239,18 +328,20 @@ class Runner:
                 "(see the lines above)"
             )
         limit = cfg.resolved_limit()
-        samples = {
-            b.name: _load_samples(b)[:limit] if limit else _load_samples(b) for b in benchmarks
-        }
+        whole = {b.name: _load_samples(b) for b in benchmarks}
+        samples = {name: loaded[:limit] if limit else loaded for name, loaded in whole.items()}
         system_prompt = cfg.system_prompt_text()
 
         backend = create_backend(cfg.resolved_backend(), self._backend_options())
         try:
+            replay = None
+            if isinstance(backend, ReplayBackend):  # before anything is written: it may refuse
+                replay = match_replay(backend, whole, samples, cfg.n_samples, cfg.allow_unmatched)
             info = backend.info()
             prompt_format = cfg.prompt_format
             if prompt_format == "auto":
                 prompt_format = "chat" if info.supports_chat else "completion"
-            identity = run_identity(cfg, info.__dict__, prompt_format)
+            identity = run_identity(cfg, info.__dict__, prompt_format, changing_options)
             run_id = run_id_for(identity)
             store = RunStore(Path(cfg.output) / run_id)
             store.check_schema()
@@ -272,13 +363,15 @@ class Runner:
         finally:
             backend.close()
         outcome.run_dir = store.dir
+        outcome.replay = replay
         store.compact_samples()
         frame = store.read_samples()
         selected = {(j.benchmark.name, j.sample.id, j.sample_index) for j in jobs}
         keys = zip(frame["benchmark"], frame["sample_id"], frame["sample_index"].astype(int))
         frame = frame[[k in selected for k in keys]]
         summary_rows = summarize(frame, {b.name: b for b in benchmarks})
-        store.write_summary(summary_rows)
+        # Benchmarks scored by earlier invocations of this run keep their summary rows.
+        outcome.kept_benchmarks = store.update_summary(summary_rows, [b.name for b in benchmarks])
         store.close()
         outcome.summary = store.read_summary()
         outcome.skipped_benchmarks = skipped
@@ -297,18 +390,16 @@ class Runner:
         return ctx
 
     def _backend_options(self) -> BackendOptions:
+        """The `-o` options checked against what the backend accepts (one line if not)."""
         cfg = self.config
-        extra = dict(cfg.backend_options)
-        known = set(BackendOptions.__dataclass_fields__) - {"model", "extra"}
-        direct = {k: extra.pop(k) for k in list(extra) if k in known}
-        return BackendOptions(
-            model=cfg.resolved_model(),
+        return backend_options(
+            cfg.resolved_backend(),
+            cfg.resolved_model(),
+            cfg.backend_options,
             base_url=cfg.base_url,
             api_key_env=cfg.api_key_env,
             concurrency=cfg.concurrency,
             replay_file=cfg.replay_file,
-            extra=extra,
-            **direct,
         )
 
     def _base_row(
@@ -371,9 +462,16 @@ class Runner:
                 "run_id": base_row["run_id"],
                 "identity": identity,
                 "backend_info": info.__dict__,
+                # every option the backend accepts, with its default and whether it can change
+                # an answer; the ones given are in config.backend_options
+                "backend_option_specs": option_table(self.config.resolved_backend()),
                 "config": config,
                 "invocations": invocations,
-                "datasets": {b.name: b.dataset_identity() for b in benchmarks},
+                # those of benchmarks scored by earlier invocations stay
+                "datasets": {
+                    **previous.get("datasets", {}),
+                    **{b.name: b.dataset_identity() for b in benchmarks},
+                },
             }
         )
 
@@ -403,8 +501,9 @@ class Runner:
                 scorer.put(job, cache[job.request.key])
             requests = [group[0].request for group in to_generate.values()]
             if requests:
+                calls = not isinstance(backend, ReplayBackend)  # a replayed answer is no call
                 for request, generation in backend.generate(requests):
-                    outcome.model_calls += 1
+                    outcome.model_calls += calls
                     store.append_generation(request.key, generation)
                     for job in to_generate[request.key]:
                         scorer.put(job, generation)
@@ -563,4 +662,4 @@ class _ScoringWorker(threading.Thread):
         }
 
 
-__all__ = ["Progress", "RunOutcome", "Runner"]
+__all__ = ["Progress", "ReplayMismatch", "ReplayReport", "RunOutcome", "Runner"]

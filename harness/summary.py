@@ -27,6 +27,12 @@ TRUNCATED = Metric("% cut at the token limit", higher_is_better=False)
 
 
 def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, ...], str]:
+    """A benchmark's metrics (the headline first) and family.
+
+    Read from an instance, never the class: an `lmeval:` task declares its metrics (lm-eval's
+    metric × filter names) and family when it is built from its YAML, so its class has only
+    the placeholder `score`, and a summary, leaderboard or gate that looked there lost the
+    task's headline."""
     if name in known:
         return known[name].metrics, known[name].family
     if name.startswith("tasks:"):
@@ -34,10 +40,10 @@ def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, .
 
         return TasksFile.metrics, TasksFile.family
     try:
-        cls = type(registry.create(name, None))
+        benchmark = registry.create(name, None)
     except Exception:
         return (Metric("score"),), "unknown"
-    return cls.metrics, cls.family
+    return benchmark.metrics, benchmark.family
 
 
 def metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:

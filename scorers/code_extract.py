@@ -6,13 +6,16 @@ model output (``` or ~~~, any info string, closing fence at least as long as the
 content de-indented by the fence's indentation); an unterminated last fence runs to the end of
 the turn because answers get cut off by the token limit. Fences with no usable tag are guessed
 from the code, and a turn without any fence (autocomplete continuations of a code prefix) can
-be taken whole. This supersedes `harness.postprocess.code_blocks`, which only sees ``` fences,
+be taken whole when it reads as code (`looks_like_code`: prose, lists, Markdown and indented
+prose never do). This supersedes `harness.postprocess.code_blocks`, which only sees ``` fences,
 loses line numbers and does not guess languages.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -191,33 +194,192 @@ def guess_language(code: str) -> str:
     return best if scores[best] >= _THRESHOLD else "unknown"
 
 
-_CODE_LINE = re.compile(
-    r"[;{}]\s*$"  # statement and block ends
-    r"|^\s*[}\])]"  # closing brackets
-    r"|\s(=|==|!=|\+=|-=|=>|->|:=|<<|>>)\s"  # operators
-    r"|^\s*[\w.]+(\[[^\]]*\])?\s*=[^=]"  # assignments
-    r"|^\s*(def|class|import|from|return|if|elif|else|for|while|try|except|with|function|var"
-    r"|let|const|public|private|protected|static|int|void|char|func|fn|package|using|namespace"
-    r"|#include|#define|#!)\b"
-    r"|^\s*(#|//|/\*|\*/)"  # comments
-    r"|^\s{2,}\S"  # indented lines
-    r"|\w\([^()]*\)\s*$"  # a line that ends with a call
+# -- code or prose ----------------------------------------------------------------------------
+#
+# A fence-less answer is code only when its lines read as code. Each line is voted code, prose
+# or neutral from its shape; Python, the one language with a parser in the standard library,
+# also gets a parse. Tuned and measured on tests/labelled/code_or_prose.jsonl (see the test).
+
+# Words that carry English sentences and are a keyword of no common language: "in", "is", "for",
+# "and", "or", "not", "if", "with", "as", "from", "new", "this", "then" are left out on purpose.
+_FUNCTION_WORDS_TEXT = """
+the a an of to that these those be been being should would will can could may might must you
+your we our they their it its which who whom whose what when where why how are was were has have
+had does did there here than into by on at about also only very such each every some both either
+neither but so because however therefore please i i'm it's don't can't won't let's isn't doesn't
+we'll you'll
+"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+_WORD = re.compile(r"^[(\"'*_\[]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[)\"'*_\],.;:!?]*$")
+# String literals; a quote between letters is an apostrophe ("don't"), not a string.
+_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|(?<![^\W_])'(?:[^'\\\n]|\\.)*'(?![^\W_])")
+_INLINE = re.compile(r"`[^`\n]+`|<code>.*?</code>|<tt>.*?</tt>", re.IGNORECASE)
+_TRAILING_COMMENT = re.compile(r"\s#\s.*$|(?<![:\w/])//.*$|/\*.*?\*/")
+_LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*+•‣◦▪–]|[a-z][.)])\s+\S")
+_COMMENT_LINE = re.compile(
+    r"^(?://|--\s|<!--|#(?!include|define|undef|if|elif|else|endif|pragma|import|!|\[))"
 )
-_PROSE_LINE = re.compile(r"^\W{0,3}[A-Za-z][\w'’,-]*(\s+\S+){3,}")
+_STRONG_END = re.compile(r"(?:[;{}]|\?>)$")
+_OPEN_END = re.compile(r"(?:[(\[]|=>|->|\\|&&|\|\||\+|[)\]]\s*:)$")
+_BLOCK_COLON = re.compile(
+    r"^(?:(?:async\s+)?def|class|if|elif|else|for|while|try|except|finally|with|match|case)\b.*:$"
+)
+_STATEMENT = re.compile(
+    r"^(?:return|import|from\s+[\w.]+\s+import|def|class|elif|else|switch|case|break|continue"
+    r"|pass|raise|throw|try|except|catch|finally|yield|await|function|var|let|const|val|fn|func"
+    r"|package|use|using|namespace|public|private|protected|static|final|struct|enum|impl|pub"
+    r"|typedef|goto|echo|puts|require|include|end|fi|done|unsafe|extern|template|#\w+)"
+    r"(?:\s|[(:;{]|$)"
+    r"|^(?:if|while|for|foreach|switch|catch)\s*\("
+    r"|^[})\]]|^</?[a-zA-Z][\w-]*[\s>/]|^<\?|^@\w+"
+)
+_ASSIGNMENT = re.compile(
+    r"^[A-Za-z_$][\w$.\[\]'\"\->]*(?:\s*,\s*[\w$.\[\]*]+)*\s*"
+    r"(?:=|\+=|-=|\*=|/=|%=|\|=|&=|\^=|<<=|>>=|:=|\?\?=)(?!=)\s*\S"
+)
+_CALL = re.compile(r"^[\w$.:>\-\[\]]+\s*\(.*\)\s*[;,]?$")
+_OPERATOR = re.compile(r"\s(?:==|!=|&&|\|\||<=|>=|\+=|-=|<<|>>)\s|->|::|\+\+|--\w|\w\[\w*\]")
+_SYMBOLS = re.compile(r"[^\w\s]")
 
 
-def looks_like_code(text: str) -> bool:
-    """Whether a fence-less turn is code (a continuation) rather than a prose answer.
+def _vote(line: str) -> str:
+    """'code', 'prose' or '' (no evidence) for one line outside comments and strings."""
+    text = line.strip()
+    if not text or _COMMENT_LINE.match(text):
+        return ""
+    if text.startswith("|") and text.endswith("|"):
+        return "prose"  # a Markdown table row
+    item = _LIST_ITEM.match(text)
+    text = _TRAILING_COMMENT.sub("", _INLINE.sub(" code ", text)).strip()
+    bare = _STRING.sub(" S ", text)
+    tokens = bare.split()
+    words = [m.group(1).lower() for t in tokens if (m := _WORD.match(t))]
+    words = [w for w in words if len(w) > 1 or w in ("a", "i")]
+    function_words = sum(w in _FUNCTION_WORDS for w in words)
+    ratio = len(words) / len(tokens) if tokens else 0.0
+    # a run of plain words with an English function word (or a long capitalised one)
+    long_capitalised = text[:1].isupper() and len(tokens) >= 6
+    sentence = len(tokens) >= 3 and ratio >= 0.7 and bool(function_words or long_capitalised)
+    if item and len(words) >= 2 and not (_STRONG_END.search(text) and ratio < 0.5):
+        return "prose"
+    if _STRONG_END.search(text) and not (sentence and function_words >= 2):
+        return "code"
+    if sentence:
+        return "prose"
+    if (
+        _BLOCK_COLON.match(text)
+        or _OPEN_END.search(text)
+        or _STATEMENT.match(text)
+        or _ASSIGNMENT.match(text)
+        or _CALL.match(text)
+        or _OPERATOR.search(bare)
+    ):
+        return "code"
+    compact = bare.replace(" ", "")
+    if len(compact) >= 4 and len(_SYMBOLS.findall(compact)) / len(compact) >= 0.3:
+        return "code"
+    if len(tokens) >= 3 and ratio >= 0.6:
+        return "prose"
+    return ""
 
-    Lines are voted code (statement ends, operators, keywords, indentation) or prose (a run of
-    words); the text is code when code lines win, a tie being settled by a confident guess.
+
+def _line_votes(text: str, prefix: str = "") -> list[str]:
+    """One vote per line of `text`; comment blocks and triple-quoted strings (which may have
+    been opened by the prefix) vote nothing."""
+    votes: list[str] = []
+    in_comment = False
+    quote: str | None = None
+    prefix_lines = prefix.split("\n")[:-1] if prefix else []
+    for n, raw in enumerate(prefix_lines + text.split("\n")):
+        line = raw.strip()
+        vote = ""
+        if in_comment:
+            in_comment = "*/" not in line and "-->" not in line
+        elif quote:
+            if line.count(quote) % 2 == 1:
+                quote = None
+        elif line.startswith(("/*", "<!--")):
+            in_comment = "*/" not in line and "-->" not in line
+        else:
+            for mark in ('"""', "'''"):
+                if line.count(mark) % 2 == 1:
+                    quote = mark
+                    line = line[: line.index(mark)]
+                    break
+            line = re.sub(r"\"\"\".*?\"\"\"|'''.*?'''", " S ", line)
+            vote = _vote(line)
+        if n >= len(prefix_lines):
+            votes.append(vote)
+    return votes
+
+
+def _parses_as_python(text: str, prefix: str = "") -> bool:
+    """The answer (alone, dedented, or after its prefix) is Python with a real statement of its
+    own: not just a name, a number or a string, which a word or two of prose can also be."""
+    first = prefix.count("\n") + 1 if prefix else 1
+    for source, start in (
+        (textwrap.dedent(text), 1),
+        (prefix + text, first) if prefix else ("", 0),
+    ):
+        for candidate in (source, source.rsplit("\n", 1)[0]):  # the last line may be cut off
+            if not candidate.strip():
+                continue
+            try:
+                tree = ast.parse(candidate)
+            except (SyntaxError, ValueError):
+                continue
+            if any(_real_statement(node) for node in _answer_nodes(tree, start)):
+                return True
+    return False
+
+
+def _answer_nodes(tree: ast.AST, start: int) -> list[ast.stmt]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and getattr(node, "lineno", 0) >= start
+    ]
+
+
+def _real_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, (ast.Call, ast.BinOp, ast.Compare, ast.Await))
+    if isinstance(node, ast.AnnAssign):  # "Note: text" parses as an annotation
+        return node.value is not None
+    return True
+
+
+def looks_like_code(text: str, language: str | None = None, prefix: str = "") -> bool:
+    """Whether a fence-less answer is code (a continuation, an unfenced program) rather than
+    prose, a list, Markdown or indented prose.
+
+    Each line votes code (statement ends, block openers, keywords at the start, assignments,
+    calls, operators, a high share of symbols) or prose (a run of plain words with English
+    function words, a list item, a table row); comments, docstrings and string literals vote
+    nothing, so long comments do not make code prose and quoted sentences do not make prose
+    code. The text is code when code lines are at least as many as prose lines, or form a run
+    of three. When `language` (the task's) is Python or unknown, an answer with no code line
+    and at most one prose line is code if it parses (alone, dedented, or after the prompt's
+    `prefix`) with a statement of its own. `prefix` also carries comment and docstring state
+    into the answer. Indentation is no evidence either way.
     """
-    lines = [line for line in text.splitlines() if line.strip()]
-    code = sum(1 for line in lines if _CODE_LINE.search(line))
-    prose = sum(1 for line in lines if not _CODE_LINE.search(line) and _PROSE_LINE.match(line))
-    if code > prose:
+    if not text.strip():
+        return False
+    votes = _line_votes(text, prefix)
+    code = votes.count("code")
+    prose = votes.count("prose")
+    run = longest = 0
+    for vote in votes:
+        if vote == "code":
+            run += 1
+            longest = max(longest, run)
+        elif vote == "prose":
+            run = 0
+    if code and (code >= prose or longest >= 3):
         return True
-    return code > 0 and code == prose and guess_language(text) != "unknown"
+    if code == 0 and prose <= 1 and normalize_language(language) in ("python", "unknown"):
+        return _parses_as_python(text, prefix)
+    return False
 
 
 # -- fences -----------------------------------------------------------------------------------
@@ -308,7 +470,7 @@ def extract_code(
 def _unfenced_unit(turn: int, text: str, hint: str | None, mode: Unfenced) -> CodeUnit | None:
     if mode == "never" or not text.strip():
         return None
-    if mode == "if-code" and not looks_like_code(text):
+    if mode == "if-code" and not looks_like_code(text, hint):
         return None
     lang = normalize_language(hint) if hint else "unknown"
     if lang == "unknown":

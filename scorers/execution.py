@@ -22,8 +22,9 @@ from scorers.sandbox import ExecJob, ExecResult, SandboxLimits, SandboxPool
 from scorers.sandbox.child import decode, encode
 
 SCORER_NAME = "sandbox-exec"
-# 2: hash seed, tamper check, not __main__; 3: script tests in a second process
-SCORER_VERSION = "3"
+# 2: hash seed, tamper check, not __main__; 3: script tests in a second process;
+# 4: script tests never see the prompt's stub of the entry point (in-process runs tested it)
+SCORER_VERSION = "4"
 MISSING_OUTPUT = {"$missing": "reference solution produced no output"}
 TIME_FLOOR_S = 1.0
 TIME_FACTOR = 4.0

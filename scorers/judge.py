@@ -28,7 +28,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.backends import BackendError, BackendOptions, backend_names, create_backend
+from harness.backends import (
+    BackendError,
+    backend_names,
+    backend_options,
+    create_backend,
+    identity_options,
+)
 from harness.backends.base import ModelBackend
 from harness.types import Generation, GenerationRequest, Message, stable_hash
 
@@ -211,6 +217,11 @@ class Judge:
             raise ValueError(
                 f"unknown judge backend {config.backend!r}; known: {', '.join(backend_names())}"
             )
+        try:  # a misspelled judge option is the run's error, not an error row per question
+            # options that change replies (a grammar, sampling) are part of every cache key
+            self._answer_options = identity_options(config.backend, config.options)
+        except BackendError as exc:
+            raise ValueError(f"judge: {exc}") from exc
         self.config = config
         self.cache = JudgeCache(Path(cache_dir) / "judge" / "replies.sqlite3")
         self.model_calls = 0  # requests actually sent to the backend (cache misses)
@@ -233,12 +244,13 @@ class Judge:
     def _get_backend(self) -> ModelBackend:
         with self._lock:
             if self._backend is None:
-                options = BackendOptions(
-                    model=self._model_name(),
+                options = backend_options(
+                    self.config.backend,
+                    self._model_name(),
+                    self.config.options,
                     base_url=self.config.base_url,
                     api_key_env=self.config.api_key_env,
                     concurrency=self.config.concurrency,
-                    extra=dict(self.config.options),
                 )
                 self._backend = create_backend(self.config.backend, options)
             return self._backend
@@ -280,7 +292,9 @@ class Judge:
     # -- asking -----------------------------------------------------------------------------
 
     def _cache_key(self, identity: str, template: PromptTemplate, prompt: str) -> str:
-        parts = [identity, template.id, template.sha, prompt, self.config.max_tokens]
+        parts: list[object] = [identity, template.id, template.sha, prompt, self.config.max_tokens]
+        if self._answer_options:  # none: the key of earlier versions, so caches stay valid
+            parts.append(self._answer_options)
         return stable_hash(parts, 32)
 
     def _request(self, key: str, prompt: str, index: int) -> GenerationRequest:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
+from typing import Any
 
-from harness.backends.base import BackendError, BackendOptions, ModelBackend
+from harness.backends.base import BackendError, BackendOptions, ModelBackend, OptionValue
+from harness.backends.options import answer_changing, build_options, describe
 
 BUILTIN_BACKENDS: dict[str, tuple[str, str, str]] = {
     # name: (module, class, one-line description)
@@ -49,4 +52,29 @@ def create_backend(name: str, options: BackendOptions) -> ModelBackend:
     return load_backend_class(name)(options)
 
 
-__all__ = ["BackendError", "BackendOptions", "ModelBackend", "backend_names", "create_backend"]
+def backend_options(
+    name: str, model: str, raw: Mapping[str, object], **fields: Any
+) -> BackendOptions:
+    """Options for backend `name` with the user's `-o` keys checked against what it accepts."""
+    return build_options(load_backend_class(name), name, model, raw, **fields)
+
+
+def identity_options(name: str, raw: Mapping[str, object]) -> dict[str, OptionValue]:
+    """The user's options for backend `name` that can change an answer (the run identity)."""
+    return answer_changing(load_backend_class(name), raw, name)
+
+
+def option_table(name: str) -> list[dict[str, object]]:
+    return describe(load_backend_class(name).option_specs)
+
+
+__all__ = [
+    "BackendError",
+    "BackendOptions",
+    "ModelBackend",
+    "backend_names",
+    "backend_options",
+    "create_backend",
+    "identity_options",
+    "option_table",
+]

@@ -12,7 +12,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from harness.types import Generation, GenerationRequest
 
@@ -42,6 +42,23 @@ class BackendOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+OptionValue = str | int | float | bool | dict[str, object] | list[object] | None
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option a backend accepts: its type, default, and whether it can change an answer.
+
+    Options that can change an answer enter the run identity (harness/backends/options.py).
+    """
+
+    name: str
+    kind: type  # str, int, float, bool, dict or list
+    default: OptionValue
+    changes_answers: bool
+    help: str
+
+
 @dataclass
 class BackendInfo:
     """What gets recorded in every result row about the model side of a run."""
@@ -56,6 +73,15 @@ class BackendInfo:
 
 class ModelBackend(ABC):
     name: str = ""
+    # What `-o KEY=VALUE` may set for this backend; anything else is refused.
+    option_specs: ClassVar[tuple[OptionSpec, ...]] = ()
+    # Said after an unknown key: where such a setting goes instead, if anywhere.
+    option_hint: ClassVar[str] = ""
+
+    @classmethod
+    def option_spec(cls, key: str) -> OptionSpec | None:
+        """The spec of one option key, or None when the backend does not accept it."""
+        return next((s for s in cls.option_specs if s.name == key), None)
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options

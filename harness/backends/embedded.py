@@ -25,7 +25,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness.backends.base import BackendError, BackendInfo, BackendOptions
+from harness.backends.base import BackendError, BackendInfo, BackendOptions, OptionSpec
 from harness.backends.hf import HFBackend
 from harness.config import EMBEDDED_MODEL
 from harness.data import cache_root
@@ -101,6 +101,13 @@ class EmbeddedBackend(HFBackend):
     """The `hf` backend on the CPU, loading a GGUF file through its converted checkpoint."""
 
     name = "embedded"
+    option_specs = (
+        OptionSpec(
+            "batch_size", int, 32, True,
+            "rows per generate call (padding can flip a near-tie)",
+        ),
+        OptionSpec("threads", int, None, False, "torch CPU threads (default: all cores)"),
+    )
 
     def __init__(self, options: BackendOptions) -> None:
         options.extra.setdefault("device", "cpu")

@@ -35,7 +35,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.backends.base import BackendError, BackendInfo, BackendOptions, ModelBackend
+from harness.backends.base import (
+    BackendError,
+    BackendInfo,
+    BackendOptions,
+    ModelBackend,
+    OptionSpec,
+)
 from harness.types import Generation, GenerationRequest
 
 _DTYPES = {
@@ -72,6 +78,17 @@ def _first_stop(text: str, stops: Sequence[str]) -> int | None:
 
 class HFBackend(ModelBackend):
     name = "hf"
+    option_specs = (
+        OptionSpec(
+            "batch_size", int, 8, True,
+            "rows per generate call (padding can flip a near-tie in low precision)",
+        ),
+        OptionSpec("dtype", str, "auto", True, "float32, bfloat16 or float16; auto by device"),
+        OptionSpec("device", str, None, True, "cpu, cuda or cuda:N; default cuda when present"),
+        OptionSpec("top_k", int, 0, True, "top-k when sampling (0: off, as the API backends)"),
+        OptionSpec("revision", str, None, True, "hub revision of the model"),
+        OptionSpec("trust_remote_code", bool, False, True, "run the model repo's own code"),
+    )
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

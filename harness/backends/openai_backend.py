@@ -39,6 +39,7 @@ from harness.backends.base import (
     BackendInfo,
     BackendOptions,
     ModelBackend,
+    OptionSpec,
     api_key_from_env,
 )
 from harness.types import Generation, GenerationRequest
@@ -64,6 +65,22 @@ class _Failure:
 
 class OpenAIBackend(ModelBackend):
     name = "openai"
+    option_specs = (
+        OptionSpec(
+            "extra_body", dict, None, True,
+            "merged into every request body: server-specific parameters such as top_k, "
+            "repetition_penalty, chat_template_kwargs or a grammar",
+        ),
+        OptionSpec("max_retries", int, 6, False, "retries of a failed request"),
+        OptionSpec("request_timeout_s", float, 600.0, False, "seconds one request may take"),
+        OptionSpec("backoff_base_s", float, 1.0, False, "first retry delay (doubles)"),
+        OptionSpec("backoff_max_s", float, 60.0, False, "longest retry delay"),
+        OptionSpec("retry_after_max_s", float, 120.0, False, "longest Retry-After honoured"),
+    )
+    option_hint = (
+        "server-specific request parameters go inside extra_body, e.g. "
+        "-o 'extra_body={\"chat_template_kwargs\": {\"enable_thinking\": false}}'"
+    )
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

@@ -10,12 +10,15 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from harness.backends.base import BackendError, BackendInfo, ModelBackend
+from harness.backends.base import BackendError, BackendInfo, ModelBackend, OptionSpec
 from harness.types import Generation, GenerationRequest
 
 
 class ReplayBackend(ModelBackend):
     name = "replay"
+    option_specs = (
+        OptionSpec("replay_file", str, None, True, "the answers file (also --replay-file)"),
+    )
 
     def __init__(self, options) -> None:
         super().__init__(options)
@@ -26,22 +29,27 @@ class ReplayBackend(ModelBackend):
         if not self.path.is_file():
             raise BackendError(f"replay file not found: {self.path}")
         self.responses: dict[tuple[str, str, int], dict] = {}
+        # key -> its line in the file, so the runner can name lines the run has no sample for
+        self.lines: dict[tuple[str, str, int], int] = {}
         for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                key = (
-                    str(record["benchmark"]),
-                    str(record["sample_id"]),
-                    int(record.get("sample_index", 0)),
-                )
-                str(record["response"])
-            except (ValueError, KeyError, TypeError) as exc:
+            except ValueError as exc:
                 raise BackendError(
-                    f"{self.path}:{n}: not a replay record ({type(exc).__name__}: {exc})"
+                    f"{self.path}:{n}: not a replay record: not JSON ({exc})"
                 ) from exc
+            problem = _record_problem(record)
+            if problem:
+                raise BackendError(f"{self.path}:{n}: not a replay record: {problem}")
+            key = (
+                str(record["benchmark"]),
+                str(record["sample_id"]),
+                int(record.get("sample_index", 0)),
+            )
             self.responses[key] = record
+            self.lines[key] = n
 
     def info(self) -> BackendInfo:
         sha = hashlib.sha256(self.path.read_bytes()).hexdigest()
@@ -75,3 +83,23 @@ class ReplayBackend(ModelBackend):
                         finish_reason=record.get("finish_reason", "stop"),
                     ),
                 )
+
+
+def _record_problem(record: object) -> str | None:
+    """What makes a parsed line unusable (one phrase), or None for a good record."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object with benchmark, sample_id and response, got {record!r:.60}"
+    keys = ("benchmark", "sample_id", "response")
+    missing = [k for k in keys if k not in record]
+    if missing:
+        return f"missing {', '.join(missing)} (needs benchmark, sample_id and response)"
+    null = [k for k in keys if record[k] is None]
+    if null:
+        return f"{', '.join(null)} is null"
+    if not isinstance(record["response"], str):
+        return f"response must be a string, got {type(record['response']).__name__}"
+    index = record.get("sample_index", 0)
+    whole = isinstance(index, int) and not isinstance(index, bool) and index >= 0
+    if not (whole or (isinstance(index, str) and index.isdigit())):
+        return f"sample_index must be a whole number >= 0, got {index!r}"
+    return None

@@ -48,7 +48,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
-from harness.backends.base import BackendError, BackendInfo, BackendOptions, ModelBackend
+from harness.backends.base import (
+    BackendError,
+    BackendInfo,
+    BackendOptions,
+    ModelBackend,
+    OptionSpec,
+)
 from harness.types import Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -57,6 +63,11 @@ INSTALL_HINT = "vllm is not installed: pip install 'purpbench[vllm]'"
 
 # extra keys this backend reads itself; they are never passed to LLM(...)
 _OWN_KEYS = {"chat_template_kwargs", "use_tqdm"}
+# Engine arguments that only move where and how fast it runs, not what it answers.
+_RESOURCE_ONLY_ARGS = frozenset(
+    {"gpu_memory_utilization", "swap_space", "cpu_offload_gb", "download_dir",
+     "disable_log_stats", "distributed_executor_backend"}
+)
 
 
 def _import_vllm() -> Any:
@@ -222,6 +233,30 @@ def gpu_groups(data_parallel_size: int, tensor_parallel_size: int) -> list[str]:
 
 class VLLMBackend(ModelBackend):
     name = "vllm"
+    option_specs = (
+        OptionSpec("chat_template_kwargs", dict, None, True, "passed to the chat template"),
+        OptionSpec("use_tqdm", bool, False, False, "vLLM's own progress bar"),
+        OptionSpec("tensor_parallel_size", int, 1, True, "GPUs one engine spans"),
+        OptionSpec("data_parallel_size", int, 1, False, "engines, each on its own GPUs"),
+        OptionSpec("dtype", str, "auto", True, "weights' dtype"),
+    )
+
+    @classmethod
+    def option_spec(cls, key: str) -> OptionSpec | None:
+        """Our own keys, and any argument of the installed vLLM's EngineArgs."""
+        own = super().option_spec(key)
+        if own is not None:
+            return own
+        vllm = _import_vllm()
+        try:
+            accepted = {f.name for f in dataclasses.fields(vllm.EngineArgs)}
+        except (AttributeError, TypeError):
+            return None
+        if key not in accepted:
+            return None
+        return OptionSpec(
+            key, object, None, key not in _RESOURCE_ONLY_ARGS, "a vLLM engine argument"
+        )
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

@@ -148,11 +148,10 @@ def main():
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     nonce = payload.pop("nonce")
-    if payload["mode"] == "script" and payload.get("test") is not None:
-        if payload.get("uid") is not None and os.getuid() == 0:
-            run_split(payload, result_fd, nonce)
-            return
-        payload["code"] = payload["code"] + "\n\n" + payload["test"]  # no second uid: in-process
+    tests_apart = payload["mode"] == "script" and payload.get("test") is not None
+    if tests_apart and payload.get("uid") is not None and os.getuid() == 0:
+        run_split(payload, result_fd, nonce)
+        return
     apply_limits(payload["limits"])
     drop_privileges(payload.get("uid"))
 
@@ -169,6 +168,8 @@ def main():
     sys.modules["solution"] = module
     namespace = module.__dict__
     try:
+        # The tests are compiled before the candidate runs (it could replace builtins.compile).
+        tests_code = compile(payload["test"], "tests.py", "exec") if tests_apart else None
         exec(compile(payload["code"], "solution.py", "exec"), namespace)
     except BaseException as exc:
         emit({"load_error": f"{type(exc).__name__}: {exc}"[:500]})
@@ -205,20 +206,33 @@ def main():
                     break
                 continue
             emit(record)
-    else:  # "script": the code (solution + tests) ran above; guarded checks happened inside it
+    else:  # "script": the code ran above; now the tests, handed a guarded candidate
         test_fn = payload.get("call")
-        if test_fn:
-            fn = namespace.get(payload["entry_point"])
-            try:
-                signal.setitimer(signal.ITIMER_REAL, payload["time_limits"][0])
-                namespace[test_fn](_guard(fn))
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            except InputTimeout:
-                emit({"i": 0, "timeout": True})
-                return
-            except BaseException as exc:
-                emit({"i": 0, "exc": f"{type(exc).__name__}: {exc}"[:300]})
-                return
+        fn = namespace.get(payload["entry_point"])
+        if tests_apart and not callable(fn):
+            emit({"load_error": f"no function named {payload['entry_point']!r}"})
+            return
+        candidate = _guard(fn)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, payload["time_limits"][0])
+            tests = namespace
+            if tests_apart:
+                # No second uid: the tests share this interpreter, but not the candidate's
+                # module, as in run_split. Dataset code in the tests (a prompt's helpers, or its
+                # own stub of the entry point) can neither shadow the candidate's definitions
+                # nor be what gets tested: the entry point's name is bound to the candidate.
+                tests = _module("tests")
+                exec(tests_code, tests)
+                tests[payload["entry_point"]] = candidate
+            if test_fn:
+                tests[test_fn](candidate)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except InputTimeout:
+            emit({"i": 0, "timeout": True})
+            return
+        except BaseException as exc:
+            emit({"i": 0, "exc": f"{type(exc).__name__}: {exc}"[:300]})
+            return
     emit({"done": nonce})
 
 

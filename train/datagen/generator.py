@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.backends import BackendOptions, backend_names, create_backend
+from harness.backends import backend_names, backend_options, create_backend
 from harness.backends.base import BackendError, ModelBackend
 from harness.config import EMBEDDED_MODEL
 from harness.runner import TURN_STOP, render_as_text
@@ -64,16 +64,13 @@ class Generator:
         if spec.model is None and spec.backend != "embedded":
             raise ValueError(f"backend {spec.backend!r} needs a model name")
         self.spec = spec
-        extra = dict(spec.options)
-        known = set(BackendOptions.__dataclass_fields__) - {"model", "extra"}
-        direct = {k: extra.pop(k) for k in list(extra) if k in known}
-        options = BackendOptions(
-            model=spec.model or EMBEDDED_MODEL,
+        options = backend_options(
+            spec.backend,
+            spec.model or EMBEDDED_MODEL,
+            spec.options,
             base_url=spec.base_url,
             api_key_env=spec.api_key_env,
             concurrency=spec.concurrency,
-            extra=extra,
-            **direct,
         )
         self.backend: ModelBackend = create_backend(spec.backend, options)
         self._chat: bool | None = None
