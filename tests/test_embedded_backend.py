@@ -96,7 +96,8 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
         backend.info()
 
 
-def test_unreadable_gguf_is_one_line(tmp_path: Path) -> None:
+def test_unreadable_gguf_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PURPBENCH_CACHE_DIR", str(tmp_path / "cache"))  # not the shared one
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\0" * 64)
     backend = create_backend("embedded", BackendOptions(model=str(broken)))
