@@ -501,9 +501,8 @@ class Runner:
                 scorer.put(job, cache[job.request.key])
             requests = [group[0].request for group in to_generate.values()]
             if requests:
-                calls = not isinstance(backend, ReplayBackend)  # a replayed answer is no call
                 for request, generation in backend.generate(requests):
-                    outcome.model_calls += calls
+                    outcome.model_calls += backend.makes_model_calls
                     store.append_generation(request.key, generation)
                     for job in to_generate[request.key]:
                         scorer.put(job, generation)

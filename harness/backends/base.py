@@ -77,6 +77,8 @@ class ModelBackend(ABC):
     option_specs: ClassVar[tuple[OptionSpec, ...]] = ()
     # Said after an unknown key: where such a setting goes instead, if anywhere.
     option_hint: ClassVar[str] = ""
+    # False for backends that answer without a model (replay): counted as no model call.
+    makes_model_calls: ClassVar[bool] = True
 
     @classmethod
     def option_spec(cls, key: str) -> OptionSpec | None:

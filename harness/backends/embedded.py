@@ -110,8 +110,7 @@ class EmbeddedBackend(HFBackend):
     )
 
     def __init__(self, options: BackendOptions) -> None:
-        options.extra.setdefault("device", "cpu")
-        options.extra.setdefault("batch_size", 32)
+        options.extra.setdefault("device", "cpu")  # not an option here: always the CPU
         super().__init__(options)
         self._gguf: Path | None = None
         self._converted: Path | None = None

@@ -232,7 +232,9 @@ class HFBackend(ModelBackend):
                 "use the completion prompt format"
             )
         model = self._ensure_model()
-        batch_size = max(1, int(self.options.extra.get("batch_size", 8)))
+        spec = self.option_spec("batch_size")
+        default = spec.default if spec is not None else 8
+        batch_size = max(1, int(self.options.extra.get("batch_size", default)))
 
         groups: dict[tuple[Any, ...], list[_Encoded]] = {}
         for request in requests:

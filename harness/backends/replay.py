@@ -16,6 +16,7 @@ from harness.types import Generation, GenerationRequest
 
 class ReplayBackend(ModelBackend):
     name = "replay"
+    makes_model_calls = False
     option_specs = (
         OptionSpec("replay_file", str, None, True, "the answers file (also --replay-file)"),
     )
