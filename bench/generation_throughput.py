@@ -25,7 +25,7 @@ from fault_server import FaultServer  # noqa: E402
 
 from harness.backends.base import BackendOptions  # noqa: E402
 from harness.backends.openai_backend import OpenAIBackend  # noqa: E402
-from harness.types import GenerationRequest, Message  # noqa: E402
+from harness.core.types import GenerationRequest, Message  # noqa: E402
 
 
 def make_requests(n: int) -> list[GenerationRequest]:

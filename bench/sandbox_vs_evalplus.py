@@ -64,7 +64,7 @@ def purpbench_worker(data: Path, cache: Path, workers: int) -> None:
     sys.path.insert(0, str(ROOT))
     from benchmarks.base import ScoringContext, ScoringItem
     from benchmarks.registry import create
-    from harness.types import Generation
+    from harness.core.types import Generation
 
     bench = create("humaneval-plus", data)
     solutions = {r["task_id"]: r["canonical_solution"] for r in bench._records()}

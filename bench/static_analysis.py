@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cyberseceval import CyberSecEvalInstruct
-from harness.data import cache_root, resolve
+from harness.core.data import cache_root, resolve
 from scorers.code_extract import CodeUnit, normalize_language
 from scorers.static import AnalyzerPolicy, StaticAnalysis
 from scorers.static import semgrep as semgrep_mod

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.postprocess import python_program, truncate_at_stops
-from harness.types import Message, Sample, Score
+from harness.core.types import Message, Sample, Score
 from scorers import execution
+from scorers.postprocess import python_program, truncate_at_stops
 
 CHAT_INSTRUCTION = (
     "Complete the following Python function. Reply with the complete function (including the "

@@ -15,8 +15,8 @@ from benchmarks.secure_codegen import (
     code_prefix_sample,
     secure_codegen_metrics,
 )
-from harness.data import DataFile
-from harness.types import Sample
+from harness.core.data import DataFile
+from harness.core.types import Sample
 
 LANGUAGES = {"py": "python", "c": "c"}
 

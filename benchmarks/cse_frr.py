@@ -14,8 +14,8 @@ from benchmarks.judged import (
     read_json_list,
     require,
 )
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 
 class CseFrr(RefusalBenchmark):

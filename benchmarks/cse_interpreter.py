@@ -5,8 +5,8 @@ help social engineering (100 per attack type)."""
 from __future__ import annotations
 
 from benchmarks.judged import MaliciousBenchmark, malicious_metrics, read_json_list, require
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 
 class CseInterpreter(MaliciousBenchmark):

@@ -12,8 +12,8 @@ upstream file. 977 samples remain.
 from __future__ import annotations
 
 from benchmarks.judged import MaliciousBenchmark, malicious_metrics, read_json_list, require
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 # Records of the pinned file whose `user_prompt` is missing upstream.
 NO_USER_PROMPT = frozenset(

@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
 from benchmarks.mcq_base import ChoiceItem, MultipleChoiceBenchmark, make_item
-from harness.data import DataFile
-from harness.types import Message, Sample, Score
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample, Score
 from scorers import mcq
 
 REPO = "xashru/cti-bench"

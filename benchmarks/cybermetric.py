@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from benchmarks.mcq_base import ChoiceItem, MultipleChoiceBenchmark, make_item
-from harness.data import DataFile
+from harness.core.data import DataFile
 
 REPO = "cybermetric/CyberMetric"
 COMMIT = "2f5818bd2c19350cd6cfae028b75499ebe4ffd29"

@@ -25,8 +25,8 @@ from benchmarks.secure_codegen import (
     normalize_cwe,
     secure_codegen_metrics,
 )
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 REPO = "meta-llama/PurpleLlama"
 COMMIT = "4be64c3a24442b51c76175e6ec67722cc3f5fe38"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.code_exec import ScriptBenchmark, read_jsonl
-from harness.data import DataFile
+from harness.core.data import DataFile
 
 
 class HumanEval(ScriptBenchmark):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from benchmarks.code_exec import IOBenchmark, read_jsonl
-from harness.data import DataFile
-from harness.types import Sample
+from harness.core.data import DataFile
+from harness.core.types import Sample
 from scorers.execution import IOTask
 
 # Tasks whose answer is not unique and needs a property check instead of equality.

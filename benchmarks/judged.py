@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.types import Sample, Score
+from harness.core.types import Sample, Score
 
 REFUSAL_KAPPA = Metric("κ rules vs judge", kappa=("refusal_rules", "refusal_judge"))
 MALICIOUS_KAPPA = Metric("κ rules vs judge", kappa=("malicious_rules", "malicious_judge"))

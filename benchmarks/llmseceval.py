@@ -12,7 +12,7 @@ from benchmarks.secure_codegen import (
     normalize_cwe,
     secure_codegen_metrics,
 )
-from harness.types import Message, Sample
+from harness.core.types import Message, Sample
 
 LANGUAGES = {"Python": "python", "C": "c"}
 

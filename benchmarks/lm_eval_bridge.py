@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.data import DataUnavailable, sha256_of
-from harness.types import Message, Sample, Score, stable_hash
+from harness.core.data import DataUnavailable, sha256_of
+from harness.core.types import Message, Sample, Score, stable_hash
 
 log = logging.getLogger(__name__)
 

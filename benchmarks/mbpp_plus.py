@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.code_exec import COMPLETION_STOPS, IOBenchmark, read_jsonl
-from harness.data import DataFile
-from harness.types import Sample
+from harness.core.data import DataFile
+from harness.core.types import Sample
 from scorers.execution import IOTask
 
 

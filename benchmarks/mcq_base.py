@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.types import Message, Sample, Score
+from harness.core.types import Message, Sample, Score
 from scorers import mcq
 
 SINGLE_INSTRUCTION = (

@@ -15,8 +15,8 @@ from __future__ import annotations
 import csv
 
 from benchmarks.judged import REFUSAL_KAPPA, RefusalBenchmark, answered_metrics, require
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 LABELS = ("harmless", "controversial")
 

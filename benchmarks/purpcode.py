@@ -36,8 +36,8 @@ from benchmarks.judged import (
 )
 from benchmarks.mbpp_plus import MbppPlus
 from benchmarks.secure_codegen import SecureCodegenBenchmark, normalize_cwe
-from harness.data import DataFile
-from harness.types import Message, Sample, Score
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample, Score
 
 PARQUET = "data/test-00000-of-00001.parquet"
 

@@ -7,6 +7,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from benchmarks.base import Benchmark
+from benchmarks.lm_eval_bridge import LmEvalTask
+from benchmarks.tasks_file import TasksFile
 
 BUILTIN: dict[str, str] = {
     "humaneval": "benchmarks.humaneval:HumanEval",
@@ -146,12 +148,8 @@ def expand(selection: list[str]) -> list[str]:
 
 def create(name: str, data_dir: str | Path | None = None) -> Benchmark:
     if name.startswith("tasks:"):
-        from benchmarks.tasks_file import TasksFile
-
         return TasksFile(name.removeprefix("tasks:"), data_dir)
     if name.startswith("lmeval:"):
-        from benchmarks.lm_eval_bridge import LmEvalTask
-
         return LmEvalTask(name.removeprefix("lmeval:"), data_dir)
     refs = available()
     if name not in refs:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.judged import MaliciousBenchmark, malicious_metrics, read_json_list, require
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 PLACEHOLDER = "[INSERT PROMPT HERE]"
 REPO = "github:qing-yuan233/RMCBench"

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from benchmarks.mcq_base import ChoiceItem, MultipleChoiceBenchmark, make_item
-from harness.data import DataFile
+from harness.core.data import DataFile
 
 DATA = DataFile(
     mirror_path="seceval/questions-data.json",

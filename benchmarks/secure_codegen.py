@@ -20,8 +20,8 @@ import re
 from typing import Any, ClassVar
 
 from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.data import DataFile
-from harness.types import Message, Sample, Score
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample, Score
 
 ANALYZER_METRICS = ("semgrep", "bandit", "codeql")
 

@@ -11,7 +11,7 @@ from benchmarks.secure_codegen import (
     github_file,
     secure_codegen_metrics,
 )
-from harness.types import Sample
+from harness.core.types import Sample
 
 
 class SecurityEval(SecureCodegenBenchmark):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.code_exec import ScriptBenchmark, read_jsonl
-from harness.data import DataFile, DataUnavailable, ResolvedFile, sha256_of
+from harness.core.data import DataFile, DataUnavailable, ResolvedFile, sha256_of
 
 REQUIRED = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 

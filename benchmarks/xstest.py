@@ -17,8 +17,8 @@ from benchmarks.judged import (
     refused_metric,
     require,
 )
-from harness.data import DataFile
-from harness.types import Message, Sample
+from harness.core.data import DataFile
+from harness.core.types import Message, Sample
 
 LABELS = ("safe", "unsafe")
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.data import DATA_DIR_ENV, DataUnavailable
+from harness.core.data import DATA_DIR_ENV, DataUnavailable
 
 app = typer.Typer(
     add_completion=False,
@@ -437,7 +437,7 @@ def validate_cmd(
     """Accuracy, precision and recall of the classifiers, the judge and the analyzers on
     labelled data, so users see how far each oracle can be trusted."""
     from harness.config import ConfigError, load_config
-    from harness.data import cache_root
+    from harness.core.data import cache_root
     from scorers.judge import Judge
     from scorers.validate import LABELLED_DIR, render_validation, validate
 

@@ -10,9 +10,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness import __version__
-from harness.types import stable_hash
+from harness.backends.base import EMBEDDED_MODEL
+from harness.core.types import stable_hash
+from scorers.judge import JudgeConfig
+from scorers.static import AnalyzerPolicy
 
-EMBEDDED_MODEL = "gemma-3-270m-q4_k_m"
 DEFAULT_LIMIT_EMBEDDED = 5
 # The embedded base model rarely stops on its own; without --max-tokens its answers are capped
 # so that a CPU run of every family finishes in minutes, not hours.
@@ -84,9 +86,7 @@ class RunConfig(BaseModel):
             return DEFAULT_LIMIT_EMBEDDED
         return self.limit
 
-    def analyzer_policy(self) -> Any:
-        from scorers.static import AnalyzerPolicy
-
+    def analyzer_policy(self) -> AnalyzerPolicy:
         return AnalyzerPolicy(
             analyzers=tuple(self.analyzers),
             min_severity=self.min_severity,
@@ -94,9 +94,7 @@ class RunConfig(BaseModel):
             include_quality=self.include_quality,
         )
 
-    def judge_config(self) -> Any:
-        from scorers.judge import JudgeConfig
-
+    def judge_config(self) -> JudgeConfig:
         return JudgeConfig.from_settings(
             self.judge_model,
             self.judge_backend,

@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmarks.base import Metric
+from harness.core.stats import bootstrap_ci
 from harness.paired import (
     COLUMNS,
     PairedComparison,
@@ -36,7 +37,6 @@ from harness.paired import (
     task_values,
 )
 from harness.results import RunStore, SchemaMismatch, resolve_run_dir
-from scorers.metrics import bootstrap_ci
 
 
 class GateInputError(RuntimeError):

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.types import Generation
+from harness.core.types import Generation
 
 SCHEMA_VERSION = 2
 

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,11 +35,12 @@ from harness.backends import (
 from harness.backends.base import BackendInfo
 from harness.backends.replay import ReplayBackend
 from harness.config import RunConfig, run_id_for, run_identity
-from harness.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
-from harness.postprocess import strip_reasoning
+from harness.core.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
+from harness.core.prompting import TURN_STOP, render_as_text
+from harness.core.types import Generation, GenerationRequest, Message, Sample, Score, stable_hash
 from harness.results import SCHEMA_VERSION, RunStore
 from harness.summary import summarize
-from harness.types import Generation, GenerationRequest, Message, Sample, Score, stable_hash
+from scorers.postprocess import strip_reasoning
 
 
 @dataclass
@@ -167,17 +168,6 @@ def with_system_prompt(messages: list[Message], system_prompt: str | None) -> li
         merged = Message("system", f"{system_prompt}\n\n{messages[0].content}")
         return [merged, *messages[1:]]
     return [Message("system", system_prompt), *messages]
-
-
-TURN_STOP = "\nUser:"
-
-
-def render_as_text(messages: Iterable[Message]) -> str:
-    """Plain-text rendering of a chat for base models without a chat template (format v1)."""
-    lines = []
-    for m in messages:
-        lines.append(m.content if m.role == "system" else f"{m.role.capitalize()}: {m.content}")
-    return "\n\n".join(lines) + "\n\nAssistant:"
 
 
 def _unreachable(benchmark: Benchmark) -> str | None:

@@ -20,8 +20,8 @@ import pandas as pd
 
 from benchmarks import registry
 from benchmarks.base import Benchmark, Metric
+from harness.core.stats import bootstrap_ci, ks_to_report, pass_at_k
 from harness.results import IDENTITY_FIELDS
-from scorers.metrics import bootstrap_ci, ks_to_report, pass_at_k
 
 TRUNCATED = Metric("% cut at the token limit", higher_is_better=False)
 
@@ -60,7 +60,7 @@ def _kappa_row(
     base: dict[str, Any], group: pd.DataFrame, metric: Metric, slice_: str
 ) -> list[dict[str, Any]]:
     """Cohen's kappa between two labels kept in `details`, with a bootstrap CI over rows."""
-    from scorers.agreement import cohen_kappa
+    from harness.core.agreement import cohen_kappa
 
     first, second = metric.kappa or ("", "")
     details = group["details"].map(lambda s: json.loads(s) if s else {})

@@ -7,7 +7,7 @@ content de-indented by the fence's indentation); an unterminated last fence runs
 the turn because answers get cut off by the token limit. Fences with no usable tag are guessed
 from the code, and a turn without any fence (autocomplete continuations of a code prefix) can
 be taken whole when it reads as code (`looks_like_code`: prose, lists, Markdown and indented
-prose never do). This supersedes `harness.postprocess.code_blocks`, which only sees ``` fences,
+prose never do). This supersedes `scorers.postprocess.code_blocks`, which only sees ``` fences,
 loses line numbers and does not guess languages.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.types import Score
+from harness.core.types import Score
 from scorers.sandbox import ExecJob, ExecResult, SandboxLimits, SandboxPool
 from scorers.sandbox.child import decode, encode
 

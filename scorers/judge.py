@@ -35,8 +35,9 @@ from harness.backends import (
     create_backend,
     identity_options,
 )
-from harness.backends.base import ModelBackend
-from harness.types import Generation, GenerationRequest, Message, stable_hash
+from harness.backends.base import EMBEDDED_MODEL, ModelBackend
+from harness.core.prompting import render_as_text
+from harness.core.types import Generation, GenerationRequest, Message, stable_hash
 
 PROMPT_DIR = Path(__file__).resolve().parent / "judge_prompts"
 _TEMPLATE_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.txt$")
@@ -237,8 +238,6 @@ class Judge:
     def _model_name(self) -> str:
         if self.config.model is not None:
             return self.config.model
-        from harness.config import EMBEDDED_MODEL
-
         return EMBEDDED_MODEL
 
     def _get_backend(self) -> ModelBackend:
@@ -304,8 +303,6 @@ class Judge:
             text = None
             stop: tuple[str, ...] = ()
         else:
-            from harness.runner import render_as_text  # lazy: the runner imports benchmarks
-
             messages, text, stop = None, render_as_text([user]), COMPLETION_STOPS
         return GenerationRequest(
             key=key,

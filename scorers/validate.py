@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scorers.agreement import cohen_kappa
+from harness.core.agreement import cohen_kappa
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
@@ -171,7 +171,7 @@ def validate_analyzers(
 ) -> list[dict[str, Any]]:
     """The static analyzers on labelled snippets, through the same batched entry point that
     scores secure-codegen runs."""
-    from harness.data import cache_root
+    from harness.core.data import cache_root
     from scorers.code_extract import CodeUnit
     from scorers.static import AnalyzerPolicy, StaticAnalysis
 

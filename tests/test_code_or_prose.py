@@ -15,8 +15,8 @@ import pytest
 from benchmarks import registry
 from benchmarks.base import Metric, ScoringItem
 from harness.config import load_config
+from harness.core.types import Generation, Message, Sample
 from harness.runner import Runner
-from harness.types import Generation, Message, Sample
 from scorers.code_extract import extract_code, looks_like_code
 
 LABELLED = Path(__file__).parent / "labelled" / "code_or_prose.jsonl"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.data import DataFile, DataUnavailable, resolve
+from harness.core.data import DataFile, DataUnavailable, resolve
 
 
 @pytest.fixture

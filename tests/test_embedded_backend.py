@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.backends import create_backend
-from harness.backends.base import BackendError, BackendOptions
+from harness.backends.base import EMBEDDED_MODEL, BackendError, BackendOptions
 from harness.backends.embedded import ENGINE, converted_model_dir, file_sha256
-from harness.config import EMBEDDED_MODEL
-from harness.types import GenerationRequest
+from harness.core.types import GenerationRequest
 
 PROMPT = "def add(a, b):\n    "
 

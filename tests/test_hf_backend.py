@@ -13,7 +13,7 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from harness.backends.base import BackendError, BackendOptions  # noqa: E402
 from harness.backends.hf import HFBackend  # noqa: E402
-from harness.types import GenerationRequest, Message  # noqa: E402
+from harness.core.types import GenerationRequest, Message  # noqa: E402
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"

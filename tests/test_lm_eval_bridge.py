@@ -28,9 +28,9 @@ from benchmarks import registry  # noqa: E402
 from benchmarks.base import ScoringContext, ScoringItem  # noqa: E402
 from benchmarks.lm_eval_bridge import LmEvalTask, LmEvalTaskError  # noqa: E402
 from harness.config import load_config  # noqa: E402
-from harness.data import DataUnavailable, sha256_of  # noqa: E402
+from harness.core.data import DataUnavailable, sha256_of  # noqa: E402
+from harness.core.types import Generation, Message  # noqa: E402
 from harness.runner import Runner  # noqa: E402
-from harness.types import Generation, Message  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "lm_eval_fixtures"
 SPEC = "secnum.yaml"  # relative, as a user types it; its data_files are relative too

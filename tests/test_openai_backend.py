@@ -20,7 +20,7 @@ from fault_server import FaultServer
 
 from harness.backends.base import BackendError, BackendOptions
 from harness.backends.openai_backend import OpenAIBackend
-from harness.types import Generation, GenerationRequest, Message
+from harness.core.types import Generation, GenerationRequest, Message
 
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05}
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from harness.postprocess import code_blocks, python_program, strip_reasoning, truncate_at_stops
-from scorers.metrics import bootstrap_ci, pass_at_k
+from harness.core.stats import bootstrap_ci, pass_at_k
+from scorers.postprocess import code_blocks, python_program, strip_reasoning, truncate_at_stops
 
 
 @pytest.mark.parametrize(

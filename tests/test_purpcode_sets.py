@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import registry
-from harness.data import DataUnavailable, sha256_of
+from harness.core.data import DataUnavailable, sha256_of
 
 
 def write_set(root: Path, name: str, rows: list[dict]) -> Path:
@@ -128,7 +128,7 @@ def test_humanevalplus_takes_purpcode_prompts_and_evalplus_tests(tmp_path: Path,
 
 def test_xscode_counts_an_answer_only_when_it_is_also_secure(analyzer_cache: Path) -> None:
     from benchmarks.base import ScoringContext, ScoringItem
-    from harness.types import Generation, Message, Sample
+    from harness.core.types import Generation, Message, Sample
 
     bench = registry.create("purpcode/XSCode")
     ctx = ScoringContext(cache_dir=analyzer_cache)

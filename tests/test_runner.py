@@ -15,8 +15,9 @@ import pytest
 from conftest import humaneval_plus_records
 
 from harness.config import load_config
+from harness.core.data import sha256_of
+from harness.core.stats import pass_at_k
 from harness.runner import Runner
-from scorers.metrics import pass_at_k
 
 PURPBENCH = [sys.executable, "-m", "harness.cli"]
 
@@ -282,7 +283,7 @@ def test_users_own_tasks_file(tmp_path: Path, data_dir: Path) -> None:
     outcome = Runner(cfg).run()
     samples = pd.read_parquet(outcome.run_dir / "samples")
     assert list(samples["label"]) == ["pass"]
-    assert samples["dataset_sha256"].iloc[0] == __import__("harness.data").data.sha256_of(tasks)
+    assert samples["dataset_sha256"].iloc[0] == sha256_of(tasks)
 
 
 def test_yaml_config_and_system_prompt_are_used_and_recorded(

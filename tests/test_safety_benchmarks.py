@@ -31,10 +31,10 @@ from benchmarks.phtest import PHTest
 from benchmarks.rmcbench import PLACEHOLDER, RMCBench, compose
 from benchmarks.xstest import XSTest
 from harness.config import load_config
-from harness.data import DataUnavailable
+from harness.core.agreement import cohen_kappa
+from harness.core.data import DataUnavailable
+from harness.core.types import Generation, Sample
 from harness.runner import Runner
-from harness.types import Generation, Sample
-from scorers.agreement import cohen_kappa
 from scorers.judge import Judge, JudgeConfig
 from scorers.refusal import classify_refusal
 

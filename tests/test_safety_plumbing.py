@@ -12,7 +12,7 @@ from sklearn.metrics import cohen_kappa_score
 from benchmarks import registry
 from benchmarks.base import Benchmark, Metric
 from harness.config import ConfigError, load_config
-from harness.data import DataFile, resolve, sha256_of
+from harness.core.data import DataFile, resolve, sha256_of
 from harness.summary import summarize
 
 
@@ -160,8 +160,8 @@ def test_a_run_of_another_schema_version_is_refused_with_a_clear_message(tmp_pat
 
 
 def test_run_system_prompt_merges_with_a_sample_system_message() -> None:
+    from harness.core.types import Message
     from harness.runner import with_system_prompt
-    from harness.types import Message
 
     own = [Message("system", "You are a red-team helper."), Message("user", "hi")]
     merged = with_system_prompt(own, "Be safe.")

@@ -29,8 +29,8 @@ from benchmarks.code_exec import ScriptBenchmark
 from benchmarks.humaneval import HumanEval
 from benchmarks.tasks_file import TasksFile
 from harness.config import load_config
+from harness.core.types import Generation, Sample
 from harness.runner import Runner
-from harness.types import Generation, Sample
 from scorers.execution import judge_script, script_job
 from scorers.sandbox import Isolation, probe, run_job
 

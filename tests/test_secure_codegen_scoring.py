@@ -12,8 +12,8 @@ import pytest
 from benchmarks import registry
 from benchmarks.base import ScoringContext, ScoringItem
 from harness.config import load_config
+from harness.core.types import Generation, Message, Sample
 from harness.runner import Runner
-from harness.types import Generation, Message, Sample
 
 VULNERABLE_PY = """Here you go:
 

@@ -15,10 +15,10 @@ from benchmarks.ctibench import CTIBenchMCQ, CTIBenchRCM, parse_mcq_rows, parse_
 from benchmarks.cybermetric import CyberMetric80, CyberMetric500, CyberMetric2000
 from benchmarks.mcq_base import MultipleChoiceBenchmark
 from benchmarks.seceval import SecEval, parse_records
-from harness.data import DataUnavailable, sha256_of
-from harness.postprocess import strip_reasoning
+from harness.core.data import DataUnavailable, sha256_of
+from harness.core.types import Generation, GenerationRequest, Sample, Score
 from harness.runner import _load_samples
-from harness.types import Generation, GenerationRequest, Sample, Score
+from scorers.postprocess import strip_reasoning
 
 COUNTS = [
     (CyberMetric80, 80),

@@ -12,7 +12,7 @@ from rich.console import Console
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 from static_fixtures.analyzers import analyzer_cache  # noqa: F401 (fixture)
 
-from scorers.agreement import cohen_kappa
+from harness.core.agreement import cohen_kappa
 from scorers.judge import Judge, JudgeConfig
 from scorers.static import AnalyzerPolicy
 from scorers.validate import LABELLED_DIR, read_labelled, render_validation, scores, validate

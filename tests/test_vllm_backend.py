@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from harness.backends.base import BackendError, BackendOptions
 from harness.backends.vllm_backend import VLLMBackend, gpu_groups
-from harness.types import GenerationRequest, Message
+from harness.core.types import GenerationRequest, Message
 
 
 def _req(key: str, prompt: str | None = None, messages=None, **kw) -> GenerationRequest:

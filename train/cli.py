@@ -52,7 +52,7 @@ def _run(action: str, config: str, output: Path | None, sets: list[str] | None, 
     import train.pipeline as pipeline
     from harness.backends.base import BackendError
     from harness.config import ConfigError
-    from harness.data import DataUnavailable
+    from harness.core.data import DataUnavailable
     from train.config import RecipeError
 
     expected = (

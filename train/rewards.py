@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from benchmarks.base import ScoringContext
-from harness.postprocess import python_program, strip_reasoning
+from scorers.postprocess import python_program, strip_reasoning
 
 ORACLES = ("secure_code", "tests", "malicious", "overrefusal")
 CodeReward = Literal["soft", "hard"]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.data import cache_root
+from harness.core.data import cache_root
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "scorers" / "rules"
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")

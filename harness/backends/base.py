@@ -14,7 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from harness.types import Generation, GenerationRequest
+from harness.core.types import Generation, GenerationRequest
+
+# The model the embedded backend runs when no --model is given (also the default judge).
+EMBEDDED_MODEL = "gemma-3-270m-q4_k_m"
 
 PromptFormat = Literal["chat", "completion"]
 

@@ -25,10 +25,15 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness.backends.base import BackendError, BackendInfo, BackendOptions, OptionSpec
+from harness.backends.base import (
+    EMBEDDED_MODEL,
+    BackendError,
+    BackendInfo,
+    BackendOptions,
+    OptionSpec,
+)
 from harness.backends.hf import HFBackend
-from harness.config import EMBEDDED_MODEL
-from harness.data import cache_root
+from harness.core.data import cache_root
 
 ENGINE = "transformers"
 COMPLETE_MARKER = ".purpbench-complete"
@@ -103,7 +108,10 @@ class EmbeddedBackend(HFBackend):
     name = "embedded"
     option_specs = (
         OptionSpec(
-            "batch_size", int, 32, True,
+            "batch_size",
+            int,
+            32,
+            True,
             "rows per generate call (padding can flip a near-tie)",
         ),
         OptionSpec("threads", int, None, False, "torch CPU threads (default: all cores)"),

@@ -42,7 +42,7 @@ from harness.backends.base import (
     ModelBackend,
     OptionSpec,
 )
-from harness.types import Generation, GenerationRequest
+from harness.core.types import Generation, GenerationRequest
 
 _DTYPES = {
     "float32": "float32",
@@ -80,7 +80,10 @@ class HFBackend(ModelBackend):
     name = "hf"
     option_specs = (
         OptionSpec(
-            "batch_size", int, 8, True,
+            "batch_size",
+            int,
+            8,
+            True,
             "rows per generate call (padding can flip a near-tie in low precision)",
         ),
         OptionSpec("dtype", str, "auto", True, "float32, bfloat16 or float16; auto by device"),

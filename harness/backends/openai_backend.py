@@ -42,7 +42,7 @@ from harness.backends.base import (
     OptionSpec,
     api_key_from_env,
 )
-from harness.types import Generation, GenerationRequest
+from harness.core.types import Generation, GenerationRequest
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Connections per HTTP client. httpcore's pool scans every connection on each request event
@@ -67,7 +67,10 @@ class OpenAIBackend(ModelBackend):
     name = "openai"
     option_specs = (
         OptionSpec(
-            "extra_body", dict, None, True,
+            "extra_body",
+            dict,
+            None,
+            True,
             "merged into every request body: server-specific parameters such as top_k, "
             "repetition_penalty, chat_template_kwargs or a grammar",
         ),
@@ -79,7 +82,7 @@ class OpenAIBackend(ModelBackend):
     )
     option_hint = (
         "server-specific request parameters go inside extra_body, e.g. "
-        "-o 'extra_body={\"chat_template_kwargs\": {\"enable_thinking\": false}}'"
+        '-o \'extra_body={"chat_template_kwargs": {"enable_thinking": false}}\''
     )
 
     def __init__(self, options: BackendOptions) -> None:

@@ -49,8 +49,7 @@ def coerce(spec: OptionSpec, value: object, backend: str) -> OptionValue:
         ok = isinstance(value, spec.kind)
     if not ok:
         raise BackendError(
-            f"backend {backend!r}: option {spec.name} expects {spec.kind.__name__}, "
-            f"got {value!r}"
+            f"backend {backend!r}: option {spec.name} expects {spec.kind.__name__}, got {value!r}"
         )
     return value  # type: ignore[return-value]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from harness.backends.base import BackendError, BackendInfo, ModelBackend, OptionSpec
-from harness.types import Generation, GenerationRequest
+from harness.core.types import Generation, GenerationRequest
 
 
 class ReplayBackend(ModelBackend):

@@ -55,7 +55,7 @@ from harness.backends.base import (
     ModelBackend,
     OptionSpec,
 )
-from harness.types import Generation, GenerationRequest
+from harness.core.types import Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,14 @@ INSTALL_HINT = "vllm is not installed: pip install 'purpbench[vllm]'"
 _OWN_KEYS = {"chat_template_kwargs", "use_tqdm"}
 # Engine arguments that only move where and how fast it runs, not what it answers.
 _RESOURCE_ONLY_ARGS = frozenset(
-    {"gpu_memory_utilization", "swap_space", "cpu_offload_gb", "download_dir",
-     "disable_log_stats", "distributed_executor_backend"}
+    {
+        "gpu_memory_utilization",
+        "swap_space",
+        "cpu_offload_gb",
+        "download_dir",
+        "disable_log_stats",
+        "distributed_executor_backend",
+    }
 )
 
 

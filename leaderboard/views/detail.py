@@ -33,7 +33,7 @@ def slice_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
 
 def analyzer_agreement(scores: pd.Series) -> pd.DataFrame:
     """Pairwise agreement of analyzers' secure/insecure votes on the rows both analysed."""
-    from scorers.agreement import cohen_kappa
+    from harness.core.agreement import cohen_kappa
 
     votes = pd.DataFrame(
         [

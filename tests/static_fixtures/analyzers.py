@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.data import cache_root
+from harness.core.data import cache_root
 from scorers.static.toolenv import OFFLINE_ENV, ToolUnavailable, env_dir, provision
 
 PERSISTENT_CACHE = Path.home() / ".cache" / "purpbench"

@@ -16,10 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.backends import backend_names, backend_options, create_backend
-from harness.backends.base import BackendError, ModelBackend
-from harness.config import EMBEDDED_MODEL
-from harness.runner import TURN_STOP, render_as_text
-from harness.types import GenerationRequest, Message, stable_hash
+from harness.backends.base import EMBEDDED_MODEL, BackendError, ModelBackend
+from harness.core.prompting import TURN_STOP, render_as_text
+from harness.core.types import GenerationRequest, Message, stable_hash
 
 log = logging.getLogger(__name__)
 

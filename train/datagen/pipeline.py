@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness.types import stable_hash
+from harness.core.types import stable_hash
 from train.datagen import jailbreak, strategies
 from train.datagen.config import DatagenConfig
 from train.datagen.dedup import ContaminationIndex, dedup

@@ -147,3 +147,19 @@ def _download(spec: DataFile, target: Path) -> None:
             ) from exc
         _verify(tmp_file, spec, "the download")
         tmp_file.replace(target)
+
+
+_COMMIT = re.compile(r"[0-9a-f]{7,40}")
+
+
+def is_pinned(spec: DataFile) -> bool:
+    """A file's revision is a commit (a pin), not a moving branch such as `main`."""
+    return bool(_COMMIT.fullmatch(spec.revision))
+
+
+def source_label(spec: DataFile) -> str:
+    """`repo@commit`, or `repo (unpinned)` where no commit is known (never `repo@main`)."""
+    if is_pinned(spec):
+        return f"{spec.source_repo}@{spec.revision[:10]}"
+    checked = f", sha256 {spec.sha256[:8]}…" if spec.sha256 else ""  # the bytes are checked
+    return f"{spec.source_repo} (unpinned{checked})"

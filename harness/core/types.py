@@ -91,6 +91,15 @@ class Score:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class ScoringItem:
+    sample: Sample
+    sample_index: int
+    generation: Generation
+    response: str  # the answer with reasoning removed
+    prompt_format: str
+
+
 def stable_hash(obj: Any, length: int = 16) -> str:
     """Content hash of any JSON-serialisable object, key-order independent."""
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
