@@ -1,4 +1,4 @@
-"""What a benchmark is: data files, samples, how to score a response, which metrics to report.
+"""What a benchmark is: data files, samples and prompts, the scorers it composes, its metrics.
 
 Adding a benchmark means one short module with a subclass (see benchmarks/humaneval.py) and a
 line in benchmarks/registry.py, or an entry point in the `purpbench.benchmarks` group for
@@ -14,6 +14,7 @@ from typing import ClassVar
 from harness.core.data import DataFile, ResolvedFile, is_pinned, resolve, source_label
 from harness.core.metrics import Metric
 from harness.core.types import Sample, Score, ScoringItem
+from scorers.base import Scorer, check_metric_keys
 from scorers.context import ScoringContext
 
 __all__ = ["Benchmark", "Metric", "ScoringContext", "ScoringItem", "is_pinned", "source_label"]
@@ -32,8 +33,6 @@ class Benchmark(ABC):
     size_hint: ClassVar[int | None] = None
     metrics: ClassVar[tuple[Metric, ...]] = (Metric("score"),)
     default_max_tokens: ClassVar[int] = 1024
-    scorer_name: ClassVar[str] = ""
-    scorer_version: ClassVar[str] = "1"
     # Summary rows are also broken down by these sample columns (language, cwe, subset).
     slices: ClassVar[tuple[str, ...]] = ()
     # Answers scored per call: static analyzers amortise one process over a large batch.
@@ -42,6 +41,7 @@ class Benchmark(ABC):
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self.data_dir = data_dir
         self._resolved: dict[str, ResolvedFile] | None = None
+        self._scorer: Scorer | None = None
 
     def files(self) -> dict[str, ResolvedFile]:
         if self._resolved is None:
@@ -59,10 +59,24 @@ class Benchmark(ABC):
             "dataset_sha256": ";".join(f.sha256 for _, f in sorted(files.items())),
         }
 
-    def scorer(self, ctx: ScoringContext) -> tuple[str, str]:
-        """(scorer, scorer_version) recorded on every row; judged and analysed benchmarks
-        override it to name the analyzers, rule pack, policy, judge model and prompt."""
-        return self.scorer_name, self.scorer_version
+    @abstractmethod
+    def make_scorer(self) -> Scorer:
+        """The benchmark's oracle: a scorer from scorers/, or several composed."""
+
+    @property
+    def scorer(self) -> Scorer:
+        """The oracle, built once; its metric keys are checked against it when it is built, so
+        a misspelled key fails where the benchmark declares it, not as a missing number."""
+        if self._scorer is None:
+            scorer = self.make_scorer()
+            keys = [m.key for m in self.metrics if m.kappa is None]
+            check_metric_keys(f"benchmark {self.name!r}", keys, scorer)
+            self._scorer = scorer
+        return self._scorer
+
+    def scorer_identity(self, ctx: ScoringContext) -> tuple[str, str]:
+        """(scorer, scorer_version) recorded on every row."""
+        return self.scorer.identity(ctx)
 
     @abstractmethod
     def load(self) -> list[Sample]:
@@ -71,6 +85,6 @@ class Benchmark(ABC):
     def stop_sequences(self, prompt_format: str) -> tuple[str, ...]:
         return ()
 
-    @abstractmethod
     def score(self, items: list[ScoringItem], ctx: ScoringContext) -> list[Score]:
-        """One Score per item, same order. Never raise for a bad response: label it."""
+        """One Score per item, same order, from the benchmark's scorer."""
+        return self.scorer.score(items, ctx)

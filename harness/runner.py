@@ -469,7 +469,7 @@ class Runner:
         self, jobs: list[Job], backend, store: RunStore, base_row: dict[str, Any]
     ) -> RunOutcome:
         ctx = self._scoring_context()
-        scorers = {job.benchmark.name: job.benchmark.scorer(ctx) for job in jobs}
+        scorers = {job.benchmark.name: job.benchmark.scorer_identity(ctx) for job in jobs}
         finished = store.finished_keys(scorers)
         todo = [j for j in jobs if (j.benchmark.name, j.sample.id, j.sample_index) not in finished]
         cache = store.load_generations()
@@ -616,7 +616,7 @@ class _ScoringWorker(threading.Thread):
             )
         )
         meta = job.sample.metadata
-        scorer_name, scorer_version = benchmark.scorer(self.ctx)
+        scorer_name, scorer_version = benchmark.scorer_identity(self.ctx)
         status = "error" if (gen.error or score.status == "error") else "ok"
         return {
             **self.base_row,
