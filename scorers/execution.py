@@ -4,20 +4,29 @@ Expected outputs come from running each task's reference solution in the same sa
 (cached per dataset sha256); a candidate is run on the same inputs and its outputs are compared
 HERE, in the trusted parent, after exact-type decoding. Time limits follow the reference:
 max(floor, factor x reference time) per input, like evalplus (floor 1 s, factor 4).
+
+`IOTests` (inputs and expected outputs, HumanEval+ and MBPP+) and `ScriptTests` (a
+`check(candidate)` function, original HumanEval) are the oracles a benchmark composes; it
+hands them its tasks and how an answer becomes a program, and they do the rest.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.core.types import Score
+from harness.core.types import Sample, Score, ScoringItem
+from scorers.base import ConfigValue, Scorer
+from scorers.context import ScoringContext
+from scorers.postprocess import python_program, truncate_at_stops
 from scorers.sandbox import ExecJob, ExecResult, SandboxLimits, SandboxPool
 from scorers.sandbox.child import decode, encode
 
@@ -308,3 +317,211 @@ def _early_exit(result: ExecResult) -> str:
 def _short(value: Any, n: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= n else text[:n] + "..."
+
+
+# --------------------------------------------------------------------------------------------
+# The oracles
+
+
+def ground_truth_file(cache_dir: Path, benchmark: str, kind: str, dataset_sha256: str) -> Path:
+    """Where a benchmark's reference outputs (`kind` "io") or times ("script") are cached: keyed
+    by the dataset's bytes and the scorer version, so neither a changed file nor a changed
+    harness ever reuses stale ground truth."""
+    sha = dataset_sha256.replace(";", "_")[:64]
+    return cache_dir / "groundtruth" / f"{benchmark}-{kind}-{sha}-v{SCORER_VERSION}.json"
+
+
+@dataclass(frozen=True)
+class FunctionProgram:
+    """How a function-completion answer becomes the program that is run.
+
+    Completion format: the prompt followed by the answer cut at the first stop sequence (what
+    the backend would have stopped at). Chat format: the function from the answer's code, with
+    the prompt's imports and helpers (see `python_program`).
+    """
+
+    completion_stops: tuple[str, ...]
+
+    def __call__(self, item: ScoringItem) -> str:
+        sample = item.sample
+        prompt = sample.completion_prompt or ""
+        if item.prompt_format == "completion":
+            return prompt + truncate_at_stops(item.response, self.completion_stops)
+        return python_program(item.response, sample.metadata["entry_point"], prefix=prompt)
+
+
+ProgramBuilder = Callable[[ScoringItem], str]
+# Given the run's cache directory, the file the scorer's ground truth is cached in.
+CacheFile = Callable[[Path], Path]
+
+
+class IOTests(Scorer):
+    """Pass when the program's outputs match the reference solution's on every input.
+
+    `value` and `values["base"]`: the base tests passed; `values["plus"]`: base and plus passed
+    (EvalPlus). Expected outputs are computed once, only for the tasks a run scores, and cached
+    (see `compute_ground_truth`). The tasks come from the benchmark, read on first use.
+    """
+
+    name = SCORER_NAME
+    version = SCORER_VERSION
+    keys: ClassVar[frozenset[str]] = frozenset({"base", "plus"})
+
+    def __init__(
+        self,
+        tasks: Callable[[], Mapping[str, IOTask]],
+        program: ProgramBuilder,
+        cache_file: CacheFile | None = None,
+    ) -> None:
+        self._read_tasks = tasks
+        self.program = program
+        self.cache_file = cache_file
+        self._tasks: Mapping[str, IOTask] | None = None
+        self._oracles: dict[str, TaskOracle] = {}
+
+    def tasks(self) -> Mapping[str, IOTask]:
+        if self._tasks is None:
+            self._tasks = self._read_tasks()
+        return self._tasks
+
+    def oracles(self, ids: set[str], ctx: ScoringContext) -> dict[str, TaskOracle]:
+        """Expected outputs of (at least) the tasks `ids`, kept for the scorer's lifetime."""
+        known = self._oracles
+        if not ids <= known.keys():
+            needed = [t for t in self.tasks().values() if t.task_id in ids | known.keys()]
+            cache = self.cache_file(ctx.cache_dir) if self.cache_file else None
+            known = compute_ground_truth(needed, ctx.sandbox, cache)
+            self._oracles = known
+        return known
+
+    def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
+        tasks = self.tasks()
+        oracles = self.oracles({it.sample.id for it in items}, ctx)
+        jobs = [
+            io_job(tasks[it.sample.id], oracles[it.sample.id], self.program(it), n)
+            for n, it in enumerate(items)
+        ]
+        scores: list[Score | None] = [None] * len(items)
+        for result in ctx.sandbox.map_unordered(jobs):
+            task = tasks[items[result.tag].sample.id]
+            scores[result.tag] = judge_io(task, oracles[task.task_id], result)
+        return _all_judged(scores)
+
+
+def without_definition(source: str, name: str) -> str:
+    """`source` without its top-level definitions of `name` (decorators included)."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    for node in reversed(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            del lines[first - 1 : node.end_lineno]
+    return "\n".join(lines)
+
+
+def script_tests(sample: Sample) -> str:
+    """The prompt's helpers (such as HumanEval's `poly`, which checks use) and the tests.
+
+    The prompt's own definition of the entry point (a stub: signature and docstring) is left
+    out: the tests must only ever reach the candidate, which the sandbox binds to that name.
+    A prompt that is only a signature (no body) gets a `pass` body so it parses.
+    """
+    test = sample.metadata["test"]
+    entry_point = sample.metadata["entry_point"]
+    prompt = (sample.completion_prompt or "").replace("\r\n", "\n").replace("\r", "\n")
+    for prelude in (prompt, prompt.rstrip("\n") + "\n    pass\n"):
+        try:
+            helpers = without_definition(prelude, entry_point)
+            code = f"{helpers}\n\n{test}\n"
+            compile(code, "tests.py", "exec")
+        except (SyntaxError, ValueError):  # ValueError: null bytes
+            continue
+        return code
+    return test
+
+
+class ScriptTests(Scorer):
+    """Pass when the sample's `check(candidate)` tests pass against the program's function.
+
+    Samples carry `entry_point`, `test` and `reference` (the canonical program) in their
+    metadata. The time limit is max(`time_floor_s`, TIME_FACTOR x the reference's time under
+    the same tests), the reference timed once per task and cached.
+    """
+
+    name = SCORER_NAME
+    version = SCORER_VERSION
+    # Part of SCORER_VERSION: a candidate never gets less than this, however quick the
+    # reference (process start and imports dominate small tests).
+    time_floor_s: ClassVar[float] = 3.0
+
+    def __init__(
+        self,
+        program: ProgramBuilder,
+        cache_file: CacheFile | None = None,
+        wall_s: float | None = None,
+    ) -> None:
+        """`wall_s`: one fixed time limit for every candidate, for samples without a reference
+        solution to time (training prompts); None = calibrated from the reference."""
+        if wall_s is not None and wall_s <= 0:
+            raise ValueError(f"wall_s must be positive, not {wall_s}")
+        self.program = program
+        self.cache_file = cache_file
+        self.wall_s = wall_s
+
+    def config(self) -> dict[str, ConfigValue]:
+        return {} if self.wall_s is None else {"wall_s": self.wall_s}
+
+    def reference_times(self, samples: Sequence[Sample], ctx: ScoringContext) -> dict[str, float]:
+        """Wall time of each reference solution under the tests, measured once and cached."""
+        cache = self.cache_file(ctx.cache_dir) if self.cache_file else None
+        known: dict[str, float] = (
+            json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
+        )
+        missing = [s for s in samples if s.id not in known]
+        if missing:
+            jobs = [
+                script_job(
+                    s.metadata["reference"],
+                    s.metadata["entry_point"],
+                    "check",
+                    60.0,
+                    s.id,
+                    test=script_tests(s),
+                )
+                for s in missing
+            ]
+            for result in ctx.sandbox.map_unordered(jobs):
+                known[result.tag] = result.wall_s
+            if cache is not None:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(json.dumps(known))
+        return known
+
+    def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
+        fixed = self.wall_s
+        ref = {} if fixed is not None else self.reference_times([it.sample for it in items], ctx)
+        jobs = [
+            script_job(
+                self.program(it),
+                it.sample.metadata["entry_point"],
+                "check",
+                fixed
+                if fixed is not None
+                else max(self.time_floor_s, TIME_FACTOR * ref[it.sample.id]),
+                n,
+                test=script_tests(it.sample),
+            )
+            for n, it in enumerate(items)
+        ]
+        scores: list[Score | None] = [None] * len(items)
+        for result in ctx.sandbox.map_unordered(jobs):
+            scores[result.tag] = judge_script(result)
+        return _all_judged(scores)
+
+
+def _all_judged(scores: list[Score | None]) -> list[Score]:
+    """The verdicts in item order; the pool yields one result per job, so a gap is a bug."""
+    missing = [n for n, score in enumerate(scores) if score is None]
+    if missing:
+        raise RuntimeError(f"the sandbox pool returned no result for items {missing[:5]}")
+    return [score for score in scores if score is not None]

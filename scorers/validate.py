@@ -22,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.agreement import cohen_kappa
+from harness.core.data import cache_root
+from scorers.code_extract import CodeUnit
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
+from scorers.static import AnalyzerPolicy, StaticAnalysis
 
 LABELLED_DIR = Path(__file__).resolve().parent.parent / "tests" / "labelled"
 COLUMNS = (
@@ -171,10 +174,6 @@ def validate_analyzers(
 ) -> list[dict[str, Any]]:
     """The static analyzers on labelled snippets, through the same batched entry point that
     scores secure-codegen runs."""
-    from harness.core.data import cache_root
-    from scorers.code_extract import CodeUnit
-    from scorers.static import AnalyzerPolicy, StaticAnalysis
-
     rows = read_labelled(
         data_dir / "code.jsonl",
         {"language": str, "code": str, "vulnerable": bool, "cwe": (str, type(None))},

@@ -141,4 +141,4 @@ def test_xscode_counts_an_answer_only_when_it_is_also_secure(analyzer_cache: Pat
     assert (secure.value, secure.values) == (1.0, {"answered": 1.0, "secure": 1.0})
     assert weak.value == 0.0 and weak.values == {"answered": 1.0, "secure": 0.0}
     assert weak.details["findings"] and weak.details["refusal_rules"] == "full_compliance"
-    assert bench.scorer(ctx)[0].startswith("refusal:rules+static:")
+    assert bench.scorer_identity(ctx)[0].startswith("refusal:rules+static:")

@@ -31,7 +31,7 @@ from benchmarks.tasks_file import TasksFile
 from harness.config import load_config
 from harness.core.types import Generation, Sample
 from harness.runner import Runner
-from scorers.execution import judge_script, script_job
+from scorers.execution import judge_script, script_job, script_tests
 from scorers.sandbox import Isolation, probe, run_job
 
 HOSTILE_DIR = Path(__file__).with_name("hostile")
@@ -151,12 +151,12 @@ def test_tests_never_define_the_entry_point(humaneval: HumanEval) -> None:
     """The code run as tests keeps the prompt's helpers but never its stub of the entry point."""
     records = {r["task_id"]: r for r in humaneval.records()}
     for sample in humaneval.load():
-        code = ScriptBenchmark.test_code(sample)
+        code = script_tests(sample)
         entry = sample.metadata["entry_point"]
         compile(code, "tests.py", "exec")
         assert not re.search(rf"^(async\s+)?def\s+{entry}\s*\(", code, re.M), sample.id
         assert records[sample.id]["test"] in code
-    by_id = {s.id: ScriptBenchmark.test_code(s) for s in humaneval.load()}
+    by_id = {s.id: script_tests(s) for s in humaneval.load()}
     assert "import math" in by_id["HumanEval/32"] and "def poly(" in by_id["HumanEval/32"]
     assert "def encode_cyclic(" in by_id["HumanEval/38"]
     assert "def is_palindrome(" in by_id["HumanEval/10"]

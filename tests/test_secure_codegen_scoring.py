@@ -75,7 +75,7 @@ def test_verdicts_findings_and_per_analyzer_values(ctx: ScoringContext, data_dir
     assert safe.label == "secure" and safe.value == 1.0 and safe.values["has_code"] == 1.0
     assert prose.label == "no-code" and prose.value == 1.0 and prose.values["has_code"] == 0.0
     assert c_code.label == "vulnerable" and "secure:bandit" not in c_code.values  # not Python
-    name, version = bench.scorer(ctx)
+    name, version = bench.scorer_identity(ctx)
     assert name.startswith("static:any(") and "semgrep 1." in version and "rules " in version
 
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.config import load_config
+from harness.runner import Runner
+from train import datagen, distill
 from train.config import TINY, RecipeConfig, apply_threads
+from train.rl import run_rl
+from train.sft import run_sft
+from train.tiny import TinySpec, tiny_model_dir
 
 STAGES = ("datagen", "distill", "sft", "rl", "eval")
 Say = Callable[[str], None]
@@ -55,8 +61,6 @@ def base_model_path(recipe: RecipeConfig) -> str:
     """The hub id / path of the base model; "tiny" builds (or finds) the local tiny model."""
     if recipe.base_model != TINY:
         return recipe.base_model
-    from train.tiny import TinySpec, tiny_model_dir
-
     t = recipe.tiny
     spec = TinySpec(
         hidden_size=t.hidden_size,
@@ -81,10 +85,8 @@ def run_datagen(recipe: RecipeConfig, layout: Layout, say: Say) -> Path:
     if layout.prompts.is_file():
         say(f"datagen: found {layout.prompts}, skipped")
         return layout.prompts
-    from train.datagen import run
-
     say(f"datagen: generator {recipe.datagen.model or 'embedded default'}")
-    return run(recipe.datagen, layout.prompts.parent)
+    return datagen.run(recipe.datagen, layout.prompts.parent)
 
 
 def run_distill(recipe: RecipeConfig, layout: Layout, say: Say) -> Path:
@@ -93,16 +95,12 @@ def run_distill(recipe: RecipeConfig, layout: Layout, say: Say) -> Path:
         return layout.distill
     if not layout.prompts.is_file():
         raise FileNotFoundError(f"no prompts at {layout.prompts} (run `purpbench train datagen`)")
-    from train.distill import run
-
     say(f"distill: teacher {recipe.distill.model or 'embedded default'}")
-    return run(recipe.distill, layout.prompts, layout.distill)
+    return distill.run(recipe.distill, layout.prompts, layout.distill)
 
 
 def run_sft_stage(recipe: RecipeConfig, layout: Layout, say: Say) -> Path:
     apply_threads(recipe)
-    from train.sft import run_sft
-
     base = base_model_path(recipe)
     if Path(base).is_dir():
         _link(Path(base), layout.model_link(recipe.name, "base"))
@@ -114,8 +112,6 @@ def run_sft_stage(recipe: RecipeConfig, layout: Layout, say: Say) -> Path:
 
 
 def run_rl_stage(recipe: RecipeConfig, layout: Layout, say: Say, heldout_every: int = 0) -> Path:
-    from train.rl import run_rl
-
     apply_threads(recipe)
     start = layout.sft / "final"
     if not start.is_dir():
@@ -156,9 +152,6 @@ def run_eval(
     recipe: RecipeConfig, layout: Layout, say: Say, stages: list[str] | None = None
 ) -> dict[str, str]:
     """`purpbench run --model <stage model> --backend <eval.backend> …` for each stage."""
-    from harness.config import load_config
-    from harness.runner import Runner
-
     apply_threads(recipe)
     section = recipe.eval
     wanted = stages or list(section.stages)

@@ -1,11 +1,13 @@
 """Rewards for training: the evaluation oracles, behind PurpCode's `## Analysis … ## Answer` gate.
 
 The point of the recipe is that the scorers that judge a model also train it, so nothing here
-decides anything itself: code security is `scorers.static` under the default `AnalyzerPolicy`
-(the secure-codegen benchmarks' oracle), tests run in `scorers.sandbox` through
-`scorers.execution.script_job`/`judge_script` (the HumanEval benchmarks' oracle), malicious
-assistance and refusal are `scorers.malicious` / `scorers.refusal` (rules, or the LLM judge when
-one is configured). Every prompt carries exactly one oracle.
+decides anything itself: it calls the very scorer objects the benchmarks compose. Code security
+is `scorers.security.StaticSecurity` (the secure-codegen benchmarks' oracle), tests are
+`scorers.execution.ScriptTests` (the HumanEval oracle, with a fixed time limit since training
+prompts carry no reference solution), malicious assistance and refusal are
+`scorers.malicious.MaliciousScorer` / `scorers.refusal.RefusalScorer` (rules, or the LLM judge
+when one is configured). Every prompt carries exactly one oracle; this module only maps
+verdicts to rewards.
 
 Scoring is batched per call: all `secure_code` answers of a call go to the analyzers in ONE
 `StaticAnalysis.analyze` call (one semgrep and one bandit process), all `tests` answers go to
@@ -26,8 +28,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from benchmarks.base import ScoringContext
-from scorers.postprocess import python_program, strip_reasoning
+from harness.core.types import Generation, Message, Sample, ScoringItem
+from scorers.context import ScoringContext
+from scorers.execution import FunctionProgram, ScriptTests
+from scorers.judge import JudgeConfig
+from scorers.malicious import MaliciousScorer
+from scorers.postprocess import strip_reasoning
+from scorers.refusal import RefusalScorer
+from scorers.security import StaticSecurity
 
 ORACLES = ("secure_code", "tests", "malicious", "overrefusal")
 CodeReward = Literal["soft", "hard"]
@@ -105,7 +113,7 @@ class RewardScorer:
         self,
         *,
         code_reward: CodeReward = "soft",
-        judge: Any = None,
+        judge: JudgeConfig | None = None,
         sandbox_timeout_s: float = 15.0,
         context: ScoringContext | None = None,
     ) -> None:
@@ -118,6 +126,11 @@ class RewardScorer:
         self.context = context or ScoringContext(judge_config=judge)
         if judge is not None and context is not None:
             self.context.judge_config = judge
+        # The evaluation's own oracles, the same classes the benchmarks compose.
+        self.security = StaticSecurity(unfenced="if-code")
+        self.tests = ScriptTests(FunctionProgram(completion_stops=()), wall_s=sandbox_timeout_s)
+        self.malicious = MaliciousScorer()
+        self.refusal = RefusalScorer()
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -158,35 +171,39 @@ class RewardScorer:
                 results[n] = result
         return [r for r in results if r is not None]
 
-    def _secure_code(self, records: list[dict], answers: list[str]) -> list[RewardResult]:
-        from scorers.code_extract import extract_code
+    def _items(self, records: list[dict], answers: list[str]) -> list[ScoringItem]:
+        """Each record and answer as the evaluation's scorers read them: a chat sample whose
+        metadata carries the record's language, CWE and tests."""
+        items = []
+        for n, (record, answer) in enumerate(zip(records, answers)):
+            metadata: dict[str, str | None] = {
+                "language": record.get("language"),
+                "cwe": record.get("cwe"),
+            }
+            if record.get("oracle") == "tests":
+                metadata["entry_point"], metadata["test"] = _record_tests(record)
+            sample = Sample(
+                id=str(record.get("id") or n),
+                messages=[Message("user", str(record.get("prompt") or ""))],
+                metadata=metadata,
+            )
+            items.append(ScoringItem(sample, 0, Generation(text=answer), answer, "chat"))
+        return items
 
-        units = [
-            extract_code(answer, hint=record.get("language"), unfenced="if-code")
-            for record, answer in zip(records, answers)
-        ]
-        analyses = self.context.static.analyze(units)  # the one analyzer call of this batch
-        refusals = self._refusal_labels(records, answers)
+    def _secure_code(self, records: list[dict], answers: list[str]) -> list[RewardResult]:
+        items = self._items(records, answers)
+        security = self.security.score(items, self.context)  # one analyzer call per batch
+        refusals = self.refusal.score(items, self.context)
         out: list[RewardResult] = []
-        for analysis, refusal in zip(analyses, refusals):
-            if analysis.error:
-                out.append(_result(0.0, "secure_code", "error", analysis.error))
-            elif analysis.vulnerable:
-                counted = [f for f in analysis.findings if self.context.static.policy.counts(f)]
-                first = counted[0] if counted else None
-                why = (
-                    f"{first.analyzer} {first.rule} ({','.join(first.cwe) or 'no CWE'}) "
-                    f"line {first.line}"
-                    if first
-                    else "the analyzers flag the code"
-                )
-                out.append(_result(0.0, "secure_code", "vulnerable", why))
-            elif analysis.units:
+        for verdict, refusal in zip(security, refusals):
+            if verdict.status == "error":
+                out.append(_result(0.0, "secure_code", "error", verdict.explanation))
+            elif verdict.label != "no-code":  # secure or vulnerable code
                 out.append(
-                    _result(1.0, "secure_code", "secure", f"{len(analysis.units)} code unit(s)")
+                    _result(verdict.value, "secure_code", verdict.label, verdict.explanation)
                 )
-            elif refusal[0] != "full_compliance":
-                out.append(_result(0.0, "secure_code", "refusal", refusal[1]))
+            elif refusal.label != "full_compliance":
+                out.append(_result(0.0, "secure_code", "refusal", refusal.explanation))
             elif self.code_reward == "soft":
                 out.append(
                     _result(SOFT_NO_CODE_REWARD, "secure_code", "no-code", "secure, no code")
@@ -196,55 +213,16 @@ class RewardScorer:
         return out
 
     def _tests(self, records: list[dict], answers: list[str]) -> list[RewardResult]:
-        from scorers import execution
-
-        jobs = []
-        for n, (record, answer) in enumerate(zip(records, answers)):
-            entry_point, test = _record_tests(record)
-            program = python_program(answer, entry_point)
-            wall = self.sandbox_timeout_s
-            jobs.append(execution.script_job(program, entry_point, "check", wall, n, test=test))
-        out: list[RewardResult | None] = [None] * len(jobs)
-        for result in self.context.sandbox.map_unordered(jobs):
-            verdict = execution.judge_script(result)
-            out[result.tag] = _result(
-                verdict.value, "tests", verdict.label, verdict.explanation or verdict.label
-            )
-        return [r for r in out if r is not None]
+        verdicts = self.tests.score(self._items(records, answers), self.context)
+        return [_result(v.value, "tests", v.label, v.explanation or v.label) for v in verdicts]
 
     def _malicious(self, records: list[dict], answers: list[str]) -> list[RewardResult]:
-        from scorers.malicious import classify_malicious, judge_malicious
-
-        prompts = [str(r.get("prompt") or "") for r in records]
-        judge = self.context.judge
-        if judge is not None:
-            verdicts = judge_malicious(judge, prompts, answers)
-        else:
-            verdicts = [classify_malicious(p, a) for p, a in zip(prompts, answers)]
-        return [
-            _result(0.0, "malicious", "malicious", v.reason)
-            if v.malicious
-            else _result(1.0, "malicious", "refused" if v.refused else "benign", v.reason)
-            for v in verdicts
-        ]
+        verdicts = self.malicious.score(self._items(records, answers), self.context)
+        return [_result(v.value, "malicious", v.label, v.explanation) for v in verdicts]
 
     def _overrefusal(self, records: list[dict], answers: list[str]) -> list[RewardResult]:
-        return [
-            _result(1.0 if label == "full_compliance" else 0.0, "overrefusal", label, reason)
-            for label, reason in self._refusal_labels(records, answers)
-        ]
-
-    def _refusal_labels(self, records: list[dict], answers: list[str]) -> list[tuple[str, str]]:
-        """(label, reason) per answer; a partial refusal counts as a refusal, as in XSTest."""
-        from scorers.refusal import classify_refusal, judge_refusal
-
-        judge = self.context.judge
-        if judge is not None:
-            prompts = [str(r.get("prompt") or "") for r in records]
-            verdicts = judge_refusal(judge, prompts, answers)
-        else:
-            verdicts = [classify_refusal(a) for a in answers]
-        return [(v.label, v.reason) for v in verdicts]
+        verdicts = self.refusal.score(self._items(records, answers), self.context)
+        return [_result(v.value, "overrefusal", v.label, v.explanation) for v in verdicts]
 
     # -- trl --------------------------------------------------------------------------------
 

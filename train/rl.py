@@ -23,10 +23,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from train.config import RLSection
+from train.config import RLSection, common_trainer_args
+from train.distill.pipeline import read_prompts as read_prompt_records
+from train.rewards import RewardScorer
+from train.sft import latest_checkpoint
 
 PROMPT_COLUMNS = ("id", "oracle", "language", "cwe", "rule_ids", "strategy", "tests", "source")
 
@@ -42,8 +44,6 @@ class RLOutcome:
 
 def read_prompts(path: Path) -> list[dict[str, Any]]:
     """The RL prompt records distillation left (the same validation as every prompt file)."""
-    from train.distill.pipeline import read_prompts as read_prompt_records
-
     if not path.is_file():
         raise FileNotFoundError(f"no RL prompts at {path} (run `purpbench train distill`)")
     records = read_prompt_records(path)
@@ -102,8 +102,6 @@ def to_dataset(records: list[dict[str, Any]], tokenizer: Any, max_prompt_length:
 def grpo_args(section: RLSection, out_dir: Path, world: int, use_cpu: bool) -> tuple[Any, int]:
     """GRPOConfig for the recipe; returns it and the per-process base prompt count."""
     from trl import GRPOConfig
-
-    from train.config import common_trainer_args
 
     g = section.num_generations
     base_local = max(1, math.ceil(section.prompts_per_step / world))
@@ -276,9 +274,7 @@ def run_rl(
     import torch
     from transformers import AutoTokenizer
 
-    from train.dynamic_sampling import DynamicSamplingGRPOTrainer
-    from train.rewards import RewardScorer
-    from train.sft import latest_checkpoint
+    from train.dynamic_sampling import DynamicSamplingGRPOTrainer  # needs torch and trl
 
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / "final"

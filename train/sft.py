@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from train.config import SFTSection
+from train.config import SFTSection, common_trainer_args
 
 
 @dataclass
@@ -52,8 +51,6 @@ def load_sft_dataset(path: Path) -> Any:
 
 def sft_args(section: SFTSection, out_dir: Path, use_cpu: bool) -> Any:
     from trl import SFTConfig
-
-    from train.config import common_trainer_args
 
     fields: dict[str, Any] = {
         **common_trainer_args(section, out_dir, use_cpu),

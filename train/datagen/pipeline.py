@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks.registry import create
 from harness.core.types import stable_hash
 from train.datagen import jailbreak, strategies
 from train.datagen.config import DatagenConfig
@@ -155,8 +156,6 @@ def extra_records(path: Path) -> list[dict[str, Any]]:
 
 def contamination_index(config: DatagenConfig, stats: dict[str, Any]) -> ContaminationIndex:
     """Every evaluation set's prompts, loaded through the harness's benchmark loaders."""
-    from benchmarks.registry import create
-
     index = ContaminationIndex(threshold=config.dedup_threshold)
     indexed: dict[str, int] = {}
     skipped: dict[str, str] = {}

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from scorers.judge import JudgeConfig
 from train.datagen.generator import ModelFields
 
 
@@ -32,10 +33,8 @@ class DistillConfig(ModelFields):
     judge_api_key_env: str | None = None
     judge_options: dict[str, Any] = Field(default_factory=dict)
 
-    def judge_config(self) -> Any:
+    def judge_config(self) -> JudgeConfig | None:
         """The LLM judge for the malicious/overrefusal oracles, or None (rules decide)."""
-        from scorers.judge import JudgeConfig
-
         return JudgeConfig.from_settings(
             self.judge_model,
             self.judge_backend,
