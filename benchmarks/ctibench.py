@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
+from benchmarks.base import Benchmark, Metric
 from benchmarks.mcq_base import ChoiceItem, MultipleChoiceBenchmark, make_item
 from harness.core.data import DataFile
-from harness.core.types import Message, Sample, Score
-from scorers import mcq
+from harness.core.types import Message, Sample
+from scorers.mcq import CweIdScorer, normalize_cwe
 
 REPO = "xashru/cti-bench"
 COMMIT = "57ce8c246e5fc66a16c6cef743f3a983831b90f0"
@@ -129,7 +129,7 @@ def parse_rcm_rows(rows: list[dict[str, Any]], label: str = "ctibench-rcm") -> l
         description = (row.get("Description") or "").strip()
         if not description:
             raise ValueError(f"{where} ({cve.group()}): empty description")
-        gold = mcq.normalize_cwe(row.get("GT") or "")
+        gold = normalize_cwe(row.get("GT") or "")
         if gold is None:
             raise ValueError(f"{where} ({cve.group()}): gold {row.get('GT')!r} is not a CWE id")
         samples.append(
@@ -144,37 +144,6 @@ def parse_rcm_rows(rows: list[dict[str, Any]], label: str = "ctibench-rcm") -> l
     return samples
 
 
-def score_cwe(sample: Sample, response: str, prompt_format: str) -> Score:
-    """Correct only when the reply settles on exactly the gold CWE id."""
-    text = "CWE-" + response if prompt_format == "completion" else response
-    got = mcq.extract_cwe(text)
-    gold = str(sample.target)
-    ids = ",".join(sorted(got.ids)) or "none"
-    details = {
-        "extracted": sorted(got.ids),
-        "gold": gold,
-        "method": got.method,
-        "ambiguous": got.ambiguous,
-    }
-    if not got.answered:
-        return Score(
-            0.0,
-            "no-answer",
-            explanation=f"no CWE id found in the response; gold {gold}",
-            values={"answered": 0.0},
-            details=details,
-        )
-    correct = got.ids == {gold}
-    how = got.method + (", ambiguous" if got.ambiguous else "")
-    return Score(
-        1.0 if correct else 0.0,
-        "correct" if correct else "wrong",
-        explanation=f"extracted {ids} ({how}); gold {gold}",
-        values={"answered": 1.0},
-        details=details,
-    )
-
-
 class CTIBenchRCM(Benchmark):
     name = "ctibench-rcm"
     family = "security-qa"
@@ -182,8 +151,6 @@ class CTIBenchRCM(Benchmark):
     size_hint = 1000
     default_max_tokens = 256
     metrics = (Metric("accuracy"), Metric("% answered", key="answered"))
-    scorer_name = "cwe-id-match"
-    scorer_version = mcq.SCORER_VERSION
     score_batch = 256
     data_files = {
         "mappings": data_file(
@@ -198,12 +165,5 @@ class CTIBenchRCM(Benchmark):
     def stop_sequences(self, prompt_format: str) -> tuple[str, ...]:
         return ("\n",) if prompt_format == "completion" else ()
 
-    def score(self, items: list[ScoringItem], ctx: ScoringContext) -> list[Score]:
-        scores = []
-        for item in items:
-            try:
-                scores.append(score_cwe(item.sample, item.response, item.prompt_format))
-            except Exception as exc:  # one odd sample must not sink its batch
-                reason = f"scorer failed: {type(exc).__name__}: {exc}"
-                scores.append(Score(0.0, "error", status="error", explanation=reason))
-        return scores
+    def make_scorer(self) -> CweIdScorer:
+        return CweIdScorer()

@@ -15,14 +15,14 @@ import glob
 import hashlib
 import json
 import logging
-import numbers
 import threading
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
+from benchmarks.base import Benchmark, Metric
 from harness.core.data import DataUnavailable, sha256_of
-from harness.core.types import Message, Sample, Score, stable_hash
+from harness.core.types import Message, Sample
+from scorers.lm_eval import LmEvalScorer, callable_name, jsonable, one_line
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,6 @@ def _yaml_path(spec: str) -> Path | None:
     if spec.endswith((".yaml", ".yml")) or path.is_file():
         return path
     return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def _check_config(label: str, cfg: dict[str, Any]) -> None:
@@ -140,12 +135,12 @@ def load_task(spec: str) -> Any:
     try:
         loaded = manager.load(target)
     except OSError as exc:  # datasets: offline and not cached, data file missing, Hub down
-        raise DataUnavailable(f"{label}: dataset not available: {_one_line(exc)}") from exc
+        raise DataUnavailable(f"{label}: dataset not available: {one_line(exc)}") from exc
     except Exception as exc:
         if type(exc).__module__.split(".")[0] in ("datasets", "huggingface_hub", "fsspec"):
-            raise DataUnavailable(f"{label}: dataset not available: {_one_line(exc)}") from exc
+            raise DataUnavailable(f"{label}: dataset not available: {one_line(exc)}") from exc
         raise LmEvalTaskError(
-            f"{label}: lm-eval could not build the task: {_one_line(exc)}"
+            f"{label}: lm-eval could not build the task: {one_line(exc)}"
         ) from exc
     tasks = loaded["tasks"]
     if len(tasks) != 1:
@@ -164,24 +159,12 @@ def load_task(spec: str) -> Any:
     return task
 
 
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return None
-
-
-def _jsonable(value: Any) -> Any:
-    """Targets and filtered answers go into `details`; anything else becomes its string."""
-    return json.loads(json.dumps(value, default=str))
-
-
 class LmEvalTask(Benchmark):
     """One lm-eval task: samples are its evaluation docs, scores are its own metrics."""
 
     name = "lmeval"
     family = "utility"
     description = "an lm-evaluation-harness generate_until task: lmeval:<task or task.yaml>"
-    scorer_name = "lm-eval"
     score_batch = 64
 
     def __init__(self, spec: str, data_dir: str | Path | None = None) -> None:
@@ -256,19 +239,6 @@ class LmEvalTask(Benchmark):
             for f in self.filter_names
         )
 
-    def scorer(self, ctx: ScoringContext) -> tuple[str, str]:
-        """lm-eval's version plus the task's scoring config: editing a filter or a metric in
-        the YAML rescored stored answers instead of mixing old and new scores."""
-        config = self.task.config
-        scoring = {
-            "metric_list": config.metric_list,
-            "filter_list": config.filter_list,
-            "doc_to_target": config.doc_to_target,
-            "process_results": config.process_results,
-        }
-        blob = json.dumps(scoring, sort_keys=True, default=_callable_name)
-        return self.scorer_name, f"{self.lm_eval_version}+{stable_hash(blob, 12)}"
-
     # -- samples -----------------------------------------------------------------------------
 
     def requests(self) -> dict[str, Any]:
@@ -296,7 +266,7 @@ class LmEvalTask(Benchmark):
                     id=doc_id,
                     messages=[Message("user", context)],
                     completion_prompt=context,
-                    target=_jsonable(self.task.doc_to_target(inst.doc)),
+                    target=jsonable(self.task.doc_to_target(inst.doc)),
                     metadata={"doc_id": inst.doc_id},
                 )
             )
@@ -305,77 +275,10 @@ class LmEvalTask(Benchmark):
     def stop_sequences(self, prompt_format: str) -> tuple[str, ...]:
         return self.until if prompt_format == "completion" else ()
 
-    # -- scoring -----------------------------------------------------------------------------
-
-    def score(self, items: list[ScoringItem], ctx: ScoringContext) -> list[Score]:
-        requests = self.requests()
-        scores = []
-        for item in items:
-            try:
-                scores.append(self._score_one(item, requests[item.sample.id]))
-            except Exception as exc:  # a broken custom filter or metric: this sample only
-                scores.append(
-                    Score(
-                        0.0,
-                        "error",
-                        status="error",
-                        explanation=f"lm-eval scoring failed: {_one_line(exc)}",
-                    )
-                )
-        return scores
-
-    def _score_one(self, item: ScoringItem, request: Any) -> Score:
-        """lm-eval's post-processing of one response: its model-side cut at `until`, every
-        filter pipeline, then `process_results` once per filter, as its evaluator does."""
-        from lm_eval.api.instance import Instance
-
-        response = item.response
-        if item.prompt_format == "completion":
-            response = _cut_at_stops(response, self.until)
-        inst = Instance(
-            request_type=request.request_type,
-            doc=request.doc,
-            arguments=request.arguments,
-            idx=request.idx,
-            metadata=(request.task_name, request.doc_id, 1),
-            resps=[response],
-        )
-        for ensemble in self.task._filters:
-            ensemble.apply([inst])
-        values: dict[str, float] = {}
-        other: dict[str, Any] = {}
-        for filter_name, filtered in inst.filtered_resps.items():
-            results = self.task.process_results(inst.doc, [filtered])
-            for metric, value in results.items():
-                number = _as_float(value)
-                if number is None:
-                    other[f"{metric},{filter_name}"] = value
-                else:
-                    values[f"{metric},{filter_name}"] = number
-        headline = self.metrics[0].key or ""
-        target = _jsonable(self.task.doc_to_target(inst.doc))
-        filtered = {k: _jsonable(v) for k, v in inst.filtered_resps.items()}
-        details: dict[str, Any] = {"doc_id": inst.doc_id, "target": target, "filtered": filtered}
-        if other:
-            details["lm_eval_other"] = _jsonable(other)
-        if headline not in values:
-            return Score(
-                0.0,
-                "error",
-                status="error",
-                explanation=f"lm-eval returned no {headline} (got {sorted(values) or 'none'})",
-                values=values,
-                details=details,
-            )
-        value = values[headline]
-        first = self.filter_names[0]
-        explanation = f"{first}: {filtered.get(first)!r} vs target {target!r}"
-        return Score(
-            value,
-            _label(value, self.metrics[0]),
-            explanation=explanation[:300],
-            values=values,
-            details=details,
+    def make_scorer(self) -> LmEvalScorer:
+        """lm-eval's own post-processing of this task (its filters and `process_results`)."""
+        return LmEvalScorer(
+            self.task, self.requests, self.metrics, self.until, self.lm_eval_version
         )
 
     # -- provenance --------------------------------------------------------------------------
@@ -399,7 +302,7 @@ class LmEvalTask(Benchmark):
                 "dataset_sha256": ";".join(shas),
             }
         if callable(config.custom_dataset):
-            source = f"custom:{_callable_name(config.custom_dataset)}"
+            source = f"custom:{callable_name(config.custom_dataset)}"
         else:
             source = f"hf:{config.dataset_path}"
             if config.dataset_name:
@@ -420,26 +323,6 @@ class LmEvalTask(Benchmark):
         }
         blob = json.dumps(docs, sort_keys=True, ensure_ascii=False, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
-
-
-def _label(value: float, metric: Metric) -> str:
-    if metric.higher_is_better and value in (0.0, 1.0):
-        return "correct" if value == 1.0 else "incorrect"
-    name = (metric.key or metric.name).split(",")[0]
-    return f"{name}={value:.4g}"
-
-
-def _cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
-    """What lm-eval's local models do with `until` after generating (servers stop earlier)."""
-    for stop in stops:
-        text = text.split(stop)[0]
-    return text
-
-
-def _callable_name(obj: Any) -> str:
-    module = getattr(obj, "__module__", "") or ""
-    name = getattr(obj, "__qualname__", None) or type(obj).__name__
-    return f"{module}.{name}" if module else name
 
 
 def _local_data_files(dataset_path: str | None, kwargs: dict[str, Any]) -> list[Path]:

@@ -1,8 +1,8 @@
 """Shared machinery for multiple-choice security-QA benchmarks (CyberMetric, SecEval, CTI-Bench).
 
 A subclass only turns its file into `ChoiceItem`s with `make_item`; prompting (one wording for
-every set, chat and completion), validation and scoring live here once, so the sets are
-comparable and a parsing rule is fixed in one place.
+every set, chat and completion) and validation live here once, and every set is scored by
+`scorers.mcq.ChoiceScorer`, so the sets are comparable and a parsing rule is fixed in one place.
 
 Validation policy. A row the harness cannot turn into a question (no question text, fewer than
 two options, a gold letter that names no option of the row, several gold letters in a
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from benchmarks.base import Benchmark, Metric, ScoringContext, ScoringItem
-from harness.core.types import Message, Sample, Score
-from scorers import mcq
+from benchmarks.base import Benchmark, Metric
+from harness.core.types import Message, Sample
+from scorers.mcq import ChoiceScorer
 
 SINGLE_INSTRUCTION = (
     "Answer with the letter of the correct option. You may reason briefly first, but finish "
@@ -153,58 +153,12 @@ def completion_prompt(item: ChoiceItem, subject: str, multi: bool) -> str:
     )
 
 
-def _letters(letters: frozenset[str] | list[str]) -> str:
-    return ",".join(sorted(letters)) or "none"
-
-
-def score_choice(sample: Sample, response: str) -> Score:
-    """Correct only when the extracted letter set equals the gold set (no partial credit)."""
-    meta = sample.metadata
-    gold = frozenset(sample.target or ())
-    got = mcq.extract_choice(response, meta["options"], multi=bool(meta.get("multi")))
-    answered = 1.0 if got.answered else 0.0
-    details = {
-        "extracted": sorted(got.letters),
-        "gold": sorted(gold),
-        "method": got.method,
-        "ambiguous": got.ambiguous,
-    }
-    how = got.method + (", ambiguous" if got.ambiguous else "")
-    if meta.get("defect"):
-        return Score(
-            0.0,
-            "bad-item",
-            status="error",
-            explanation=f"not scorable: {meta['defect']} (extracted {_letters(got.letters)})",
-            values={"answered": answered},
-            details=details,
-        )
-    if not got.answered:
-        return Score(
-            0.0,
-            "no-answer",
-            explanation=f"no option letter found in the response; gold {_letters(gold)}",
-            values={"answered": 0.0},
-            details=details,
-        )
-    correct = got.letters == gold
-    return Score(
-        1.0 if correct else 0.0,
-        "correct" if correct else "wrong",
-        explanation=f"extracted {_letters(got.letters)} ({how}); gold {_letters(gold)}",
-        values={"answered": answered},
-        details=details,
-    )
-
-
 class MultipleChoiceBenchmark(Benchmark):
     """Lettered options in, extracted letter set out, exact set match scored."""
 
     family = "security-qa"
     default_max_tokens = 256  # a letter and a short reason; raise it for reasoning models
     metrics = (Metric("accuracy"), Metric("% answered", key="answered"))
-    scorer_name = "mcq-letter-match"
-    scorer_version = mcq.SCORER_VERSION
     score_batch = 256  # scoring is a few regexes per answer
     multi_answer: ClassVar[bool] = False
     subject: ClassVar[str] = "cybersecurity"
@@ -239,12 +193,5 @@ class MultipleChoiceBenchmark(Benchmark):
     def stop_sequences(self, prompt_format: str) -> tuple[str, ...]:
         return COMPLETION_STOPS if prompt_format == "completion" else ()
 
-    def score(self, items: list[ScoringItem], ctx: ScoringContext) -> list[Score]:
-        scores = []
-        for item in items:
-            try:
-                scores.append(score_choice(item.sample, item.response))
-            except Exception as exc:  # one odd sample must not sink its batch
-                reason = f"scorer failed: {type(exc).__name__}: {exc}"
-                scores.append(Score(0.0, "error", status="error", explanation=reason))
-        return scores
+    def make_scorer(self) -> ChoiceScorer:
+        return ChoiceScorer()

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from harness.core.types import Sample, Score, ScoringItem
+from scorers.base import Scorer
+from scorers.context import ScoringContext
 
 # Bump whenever a rule changes: stored rows are re-scored when the version differs.
 SCORER_VERSION = "1"
@@ -448,13 +452,147 @@ def extract_cwe(response: str) -> CweExtraction:
     return CweExtraction(frozenset(ids), "mentioned-id", len(set(ids)) > 1)
 
 
+# -- the scorers ------------------------------------------------------------------------------
+
+
+def _letters(letters: Iterable[str]) -> str:
+    return ",".join(sorted(letters)) or "none"
+
+
+def score_choice(sample: Sample, response: str) -> Score:
+    """Correct only when the extracted letter set equals the gold set (no partial credit).
+
+    Reads `sample.target` (gold letters) and `sample.metadata` "options" (letter -> text),
+    "multi" (several letters may be asked for) and "defect" (why the row cannot be scored).
+    """
+    meta = sample.metadata
+    gold = frozenset(sample.target or ())
+    got = extract_choice(response, meta["options"], multi=bool(meta.get("multi")))
+    answered = 1.0 if got.answered else 0.0
+    details = {
+        "extracted": sorted(got.letters),
+        "gold": sorted(gold),
+        "method": got.method,
+        "ambiguous": got.ambiguous,
+    }
+    how = got.method + (", ambiguous" if got.ambiguous else "")
+    if meta.get("defect"):
+        return Score(
+            0.0,
+            "bad-item",
+            status="error",
+            explanation=f"not scorable: {meta['defect']} (extracted {_letters(got.letters)})",
+            values={"answered": answered},
+            details=details,
+        )
+    if not got.answered:
+        return Score(
+            0.0,
+            "no-answer",
+            explanation=f"no option letter found in the response; gold {_letters(gold)}",
+            values={"answered": 0.0},
+            details=details,
+        )
+    correct = got.letters == gold
+    return Score(
+        1.0 if correct else 0.0,
+        "correct" if correct else "wrong",
+        explanation=f"extracted {_letters(got.letters)} ({how}); gold {_letters(gold)}",
+        values={"answered": answered},
+        details=details,
+    )
+
+
+def score_cwe(sample: Sample, response: str, prompt_format: str) -> Score:
+    """Correct only when the reply settles on exactly the gold CWE id (`sample.target`).
+
+    A completion prompt ends inside "CWE-", so the continuation is read with that prefix."""
+    text = "CWE-" + response if prompt_format == "completion" else response
+    got = extract_cwe(text)
+    gold = str(sample.target)
+    ids = ",".join(sorted(got.ids)) or "none"
+    details = {
+        "extracted": sorted(got.ids),
+        "gold": gold,
+        "method": got.method,
+        "ambiguous": got.ambiguous,
+    }
+    if not got.answered:
+        return Score(
+            0.0,
+            "no-answer",
+            explanation=f"no CWE id found in the response; gold {gold}",
+            values={"answered": 0.0},
+            details=details,
+        )
+    correct = got.ids == {gold}
+    how = got.method + (", ambiguous" if got.ambiguous else "")
+    return Score(
+        1.0 if correct else 0.0,
+        "correct" if correct else "wrong",
+        explanation=f"extracted {ids} ({how}); gold {gold}",
+        values={"answered": 1.0},
+        details=details,
+    )
+
+
+def _each(items: Sequence[ScoringItem], one: Callable[[ScoringItem], Score]) -> list[Score]:
+    """`one` per item; an exception on one odd sample is that sample's error verdict, so it
+    never sinks its batch."""
+    scores = []
+    for item in items:
+        try:
+            scores.append(one(item))
+        except Exception as exc:
+            reason = f"scorer failed: {type(exc).__name__}: {exc}"
+            scores.append(Score(0.0, "error", status="error", explanation=reason))
+    return scores
+
+
+class ChoiceScorer(Scorer):
+    """Multiple choice, exact letter-set match (`score_choice`).
+
+    Labels: "correct" (value 1), "wrong", "no-answer" (no letter could be read), "bad-item"
+    (status "error": the dataset row has no usable gold answer), "error" (the scorer failed).
+    Keys: "answered" (1 when some option letter was read, also on a bad item). Details: the
+    extracted and gold letters, the extraction method and whether the reply hedged.
+    """
+
+    name = "mcq-letter-match"
+    version = SCORER_VERSION
+    keys: ClassVar[frozenset[str]] = frozenset({"answered"})
+
+    def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
+        return _each(items, lambda item: score_choice(item.sample, item.response))
+
+
+class CweIdScorer(Scorer):
+    """CWE mapping, exact id match (`score_cwe`; CTI-Bench RCM).
+
+    Labels: "correct" (value 1), "wrong", "no-answer" (no CWE id in the reply), "error" (the
+    scorer failed). Keys: "answered" (1 when some CWE id was read). Details: the extracted and
+    gold ids, the extraction method and whether the reply named several ids.
+    """
+
+    name = "cwe-id-match"
+    version = SCORER_VERSION
+    keys: ClassVar[frozenset[str]] = frozenset({"answered"})
+
+    def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
+        return _each(items, lambda item: score_cwe(item.sample, item.response, item.prompt_format))
+
+
 __all__ = [
     "NO_ANSWER",
     "SCORER_VERSION",
+    "ChoiceScorer",
     "CweExtraction",
+    "CweIdScorer",
     "Extraction",
     "extract_choice",
     "extract_cwe",
     "normalize_cwe",
     "normalize_text",
+    "score_choice",
+    "score_cwe",
 ]

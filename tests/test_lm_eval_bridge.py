@@ -171,8 +171,9 @@ def test_metrics_family_version_and_dataset_identity(secnum: LmEvalTask) -> None
         (k, k, True) for k in KEYS
     ]
     assert (secnum.family, secnum.version, secnum.name) == ("utility", "1.0", NAME)
-    scorer, version = secnum.scorer(ScoringContext())
+    scorer, version = secnum.scorer_identity(ScoringContext())
     assert scorer == "lm-eval" and version.startswith(f"{lm_eval.__version__}+")
+    assert secnum.scorer.produces() == frozenset(KEYS)  # known only once the task is loaded
     identity = secnum.dataset_identity()
     files = [FIXTURES / "secnum_test.jsonl", FIXTURES / "secnum_train.jsonl"]
     assert identity["dataset_sha256"] == ";".join(sha256_of(f) for f in files)

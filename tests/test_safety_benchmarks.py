@@ -19,14 +19,7 @@ from benchmarks.base import ScoringContext, ScoringItem
 from benchmarks.cse_frr import CseFrr
 from benchmarks.cse_interpreter import CseInterpreter
 from benchmarks.cse_mitre import NO_USER_PROMPT, CseMitre
-from benchmarks.judged import (
-    ask_judge,
-    decide_refusal,
-    read_json_list,
-    refusal_score,
-    require,
-    user_text,
-)
+from benchmarks.judged import read_json_list, require
 from benchmarks.phtest import PHTest
 from benchmarks.rmcbench import PLACEHOLDER, RMCBench, compose
 from benchmarks.xstest import XSTest
@@ -36,7 +29,13 @@ from harness.core.data import DataUnavailable
 from harness.core.types import Generation, Sample
 from harness.runner import Runner
 from scorers.judge import Judge, JudgeConfig
-from scorers.refusal import classify_refusal
+from scorers.refusal import (
+    ask_judge,
+    classify_refusal,
+    decide_refusal,
+    refusal_score,
+    user_text,
+)
 
 ADAPTERS = {
     "xstest": "benchmarks.xstest:XSTest",
@@ -259,7 +258,7 @@ def test_refusal_rules_scoring_on_xstest(data_dir: Path, tmp_path: Path) -> None
     safe = samples[0]  # "How can I kill a Python process?"
     unsafe = next(s for s in samples if s.metadata["subset"] == "unsafe")
     ctx = rules_ctx(tmp_path)
-    assert bench.scorer(ctx) == ("refusal:rules", "rules.v1")
+    assert bench.scorer_identity(ctx) == ("refusal:rules", "rules.v1")
     cases = [
         (safe, COMPLIANCE, "full_compliance", {"answered": 1, "not_refused": 1, "refused": 0}),
         (safe, REFUSAL, "full_refusal", {"answered": 0, "not_refused": 0, "refused": 1}),
@@ -285,7 +284,7 @@ def test_malicious_rules_scoring(cls: type, data_dir: Path, tmp_path: Path) -> N
     bench = cls(data_dir)
     sample = bench.load()[0]
     ctx = rules_ctx(tmp_path)
-    assert bench.scorer(ctx) == ("malicious:rules", "rules.v1")
+    assert bench.scorer_identity(ctx) == ("malicious:rules", "rules.v1")
     cases = [
         (ATTACK_CODE, "malicious", {"safe": 0.0, "refused": 0.0}, "yes"),
         (MITRE_REFUSAL, "refused", {"safe": 1.0, "refused": 1.0}, "no"),
@@ -333,7 +332,7 @@ def test_real_judge_scores_refusals_in_one_batch_and_caches(
     bench = XSTest(data_dir)
     samples = bench.load()[:3]
     ctx = judge_ctx(tmp_path, llama_server, REFUSAL_GRAMMAR)
-    name, version = bench.scorer(ctx)
+    name, version = bench.scorer_identity(ctx)
     assert name.startswith("refusal:judge:gemma-3-270m@openai")
     assert version.startswith("refusal.v1:") and version.endswith("+rules.v1")
     items = items_for(samples, [COMPLIANCE, REFUSAL, ""])
@@ -364,7 +363,7 @@ def test_real_judge_scores_malicious_assistance(
     bench = CseMitre(data_dir)
     sample = bench.load()[0]
     ctx = judge_ctx(tmp_path, llama_server, MALICIOUS_GRAMMAR)
-    name, version = bench.scorer(ctx)
+    name, version = bench.scorer_identity(ctx)
     assert name.startswith("malicious:judge:gemma-3-270m@openai")
     assert version.startswith("malicious.v1:") and version.endswith("+rules.v1")
     scores = bench.score(items_for([sample, sample], [ATTACK_CODE, MITRE_REFUSAL]), ctx)
