@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.core.metrics import Metric  # noqa: E402
 from harness.results import SAMPLE_SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA  # noqa: E402
 
 BENCHMARKS = [
@@ -136,6 +137,7 @@ def write_run(root: Path, run: int, rows: int, rng: np.random.Generator) -> None
                     "metric": metric, "slice": slice_, "value": value,
                     "ci_low": max(0.0, value - half), "ci_high": min(1.0, value + half),
                     "n": len(values), "n_errors": 0, "higher_is_better": True,
+                    "headline": True, "definition": Metric(metric).definition_json(headline=True),
                 }
             )  # fmt: skip
     n = len(summary_rows)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from harness.core.data import DATA_DIR_ENV, DataUnavailable
+from harness.core.metrics import parse_definition
 
 app = typer.Typer(
     add_completion=False,
@@ -278,33 +279,46 @@ def _parse_option(text: str) -> tuple[str, Any]:
 
 
 def _print_summary(summary, slices: bool = False) -> None:
-    """Whole-benchmark rows; the per-language / CWE / subset rows only when asked for."""
+    """Whole-benchmark rows; the per-language / CWE / subset rows only when asked for.
+
+    The headline (★) and each row's scale come from the definitions stored with the summary,
+    so an old run is shown as it was defined when it was scored."""
     if summary is None or summary.empty:
         out.print("no scored samples")
         return
     sliced = summary["slice"].fillna("") != ""
-    columns = ["benchmark", "family", "metric", "value", "95% CI", "n", "errors"]
+    columns = ["", "benchmark", "family", "metric", "value", "95% CI", "n", "errors"]
     if slices:
-        columns.insert(3, "slice")
-    table = Table(title="summary (95% bootstrap CI)")
+        columns.insert(4, "slice")
+    table = Table(title="summary (95% bootstrap CI; ★ headline)")
     for col in columns:
         table.add_column(col, justify="right" if col in ("value", "n", "errors") else "left")
+    unrecorded = False
     for _, row in (summary if slices else summary[~sliced]).iterrows():
-        cells = [row["benchmark"], row["family"], row["metric"]]
+        definition = parse_definition(row.get("definition"))
+        unrecorded = unrecorded or int(definition.get("v") or 0) < 1
+        headline = bool(row.get("headline", False))  # upgrade_summary leaves no null
+        cells = ["★" if headline else "", row["benchmark"], row["family"], row["metric"]]
         if slices:
             cells.append(row["slice"] or "(all)")
-        table.add_row(
-            *cells,
-            f"{100 * row['value']:.1f}%",
-            f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]",
-            str(row["n"]),
-            str(row["n_errors"]),
-        )
+        if definition.get("aggregate") == "kappa":  # κ on its own scale, not in %
+            value = f"{row['value']:.2f}"
+            ci = f"[{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+        else:
+            value = f"{100 * row['value']:.1f}%"
+            ci = f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+        table.add_row(*cells, value, ci, str(row["n"]), str(row["n_errors"]))
     out.print(table)
     if sliced.any() and not slices:
         out.print(
             f"{int(sliced.sum())} more rows by language / CWE / subset: "
             "`purpbench show RUN --slices`",
+            highlight=False,
+        )
+    if unrecorded:
+        out.print(
+            "metric definitions not recorded (results schema 2): ★ is each benchmark's first "
+            "metric row, as schema 2 meant it",
             highlight=False,
         )
     first = summary.iloc[0]
@@ -393,7 +407,7 @@ def show(
         _fail(str(exc))
     store = RunStore(run_dir)
     try:
-        store.check_schema()
+        store.check_readable()  # schema 2 too: its summary is upgraded on read
         summary = store.read_summary()
     except Exception as exc:
         _fail(f"cannot read {run_dir / 'summary'}: {type(exc).__name__}: {exc}")

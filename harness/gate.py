@@ -8,9 +8,14 @@ A check fails for one of three reasons, each judged per benchmark and metric:
 - floor: the candidate's value on all its samples is below an absolute floor;
 - error rate: too many of the candidate's rows have status `error`.
 
-Inputs that make the comparison meaningless (a missing run, another schema version, no shared
-samples, benchmarks scored by different oracles) are `GateInputError`s: exit code 2, never a
-verdict.
+Inputs that make the comparison meaningless (a missing run, a schema version this purpbench does
+not read, no shared samples, benchmarks scored by different oracles, a metric the two runs define
+differently) are `GateInputError`s: exit code 2, never a verdict.
+
+What a benchmark's metrics are, which one is the headline and which sample value each reads come
+from the definitions stored in the runs' summaries (`harness.paired.resolve_metrics`), so gating
+an old run never depends on today's benchmark classes; the diagnostic truncation row and κ
+(agreement between oracles) are never gated.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from benchmarks.base import Metric
+from harness.core.metrics import Metric
 from harness.core.stats import bootstrap_ci
 from harness.paired import (
     COLUMNS,
+    DefinitionMismatch,
     PairedComparison,
-    comparable_metrics,
+    Resolved,
     compare_values,
     latest_rows,
+    resolve_metrics,
     shared_rows,
     task_values,
 )
@@ -99,6 +106,8 @@ class LoadedRun:
     manifest: dict[str, Any]
     samples: pd.DataFrame
     scorers: dict[str, tuple[str, str]]  # benchmark -> (scorer, scorer_version)
+    # Summary rows (schema 2 upgraded on read): the stored headline and metric definitions.
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def label(self) -> str:
@@ -122,21 +131,24 @@ def load_run(ref: str, results_root: Path) -> LoadedRun:
         raise GateInputError(str(exc)) from exc
     store = RunStore(run_dir)
     try:
-        store.check_schema()
+        store.check_readable()
         columns = [*COLUMNS, "scorer", "scorer_version", "dataset_revision"]
         samples = latest_rows(store.read_samples(columns=columns))
+        summary = store.read_summary()
     except SchemaMismatch as exc:
         raise GateInputError(str(exc)) from exc
     except (OSError, pa.ArrowException) as exc:
         raise GateInputError(f"cannot read {run_dir}/samples: {str(exc).splitlines()[0]}") from exc
     if samples.empty:
         raise GateInputError(f"{run_dir} has no scored samples")
+    if summary.empty:
+        raise GateInputError(f"{run_dir} has no summary: finish the run (`purpbench run`) first")
     last = samples.groupby("benchmark", sort=True).tail(1)
     scorers = {
         str(b): (str(s), str(v))
         for b, s, v in zip(last["benchmark"], last["scorer"], last["scorer_version"])
     }
-    return LoadedRun(run_dir, store.manifest() or {}, samples, scorers)
+    return LoadedRun(run_dir, store.manifest() or {}, samples, scorers, summary)
 
 
 @dataclass
@@ -173,12 +185,17 @@ class GateResult:
         return 0 if self.passed else 1
 
 
-def _metrics_to_gate(name: str, policy: GatePolicy) -> tuple[Metric, ...]:
-    available = comparable_metrics(name)
+def _metrics_to_gate(
+    name: str, available: list[Resolved], policy: GatePolicy
+) -> tuple[Metric, ...]:
+    """The benchmark's stored headline by default, every comparable metric with `metrics: all`,
+    or the names the policy lists (each must be one the runs have)."""
     wanted = policy.for_benchmark(name).metrics
     if wanted is None:
-        return available if policy.metrics == "all" else available[:1]
-    by_name = {m.name: m for m in available}
+        if policy.metrics == "all":
+            return tuple(r.metric for r in available)
+        return tuple(r.metric for r in available if r.headline)
+    by_name = {r.metric.name: r.metric for r in available}
     unknown = [m for m in wanted if m not in by_name]
     if unknown:
         known = ", ".join(by_name) or "none"
@@ -219,6 +236,13 @@ def evaluate(baseline: LoadedRun, candidate: LoadedRun, policy: GatePolicy) -> G
     base_shared, cand_shared = shared_rows(baseline.samples, candidate.samples)
     if base_shared.empty:
         raise GateInputError("the runs share no sample (benchmark, sample_id, sample_index)")
+    try:
+        resolved, notes = resolve_metrics(
+            baseline.summary, candidate.summary, baseline.samples, candidate.samples, common
+        )
+    except DefinitionMismatch as exc:
+        raise GateInputError(str(exc)) from exc
+    result.notes.extend(notes)
 
     for name in common:
         bench_policy = policy.for_benchmark(name)
@@ -239,8 +263,9 @@ def evaluate(baseline: LoadedRun, candidate: LoadedRun, policy: GatePolicy) -> G
             result.notes.append(
                 f"{name}: dataset revisions differ ({', '.join(sorted(revisions))})"
             )
-        _regression_checks(result, name, base_shared, cand_shared, bench_policy)
-        _floor_checks(result, name, candidate.samples, bench_policy)
+        available = resolved.get(name, [])
+        _regression_checks(result, name, available, base_shared, cand_shared, bench_policy)
+        _floor_checks(result, name, available, candidate.samples, bench_policy)
         _error_rate_check(result, name, candidate.samples, bench_policy)
 
     _apply_correction(result)
@@ -250,6 +275,7 @@ def evaluate(baseline: LoadedRun, candidate: LoadedRun, policy: GatePolicy) -> G
 def _regression_checks(
     result: GateResult,
     name: str,
+    available: list[Resolved],
     base_shared: pd.DataFrame,
     cand_shared: pd.DataFrame,
     bench_policy: BenchmarkPolicy,
@@ -262,7 +288,7 @@ def _regression_checks(
     if base_group.empty:
         result.notes.append(f"{name}: no shared samples, not compared")
         return
-    for metric in _metrics_to_gate(name, policy):
+    for metric in _metrics_to_gate(name, available, policy):
         comparison = compare_values(
             name,
             metric,
@@ -313,12 +339,16 @@ def _apply_correction(result: GateResult) -> None:
 
 
 def _floor_checks(
-    result: GateResult, name: str, samples: pd.DataFrame, bench_policy: BenchmarkPolicy
+    result: GateResult,
+    name: str,
+    available: list[Resolved],
+    samples: pd.DataFrame,
+    bench_policy: BenchmarkPolicy,
 ) -> None:
     if not bench_policy.floors:
         return
     group = samples[samples["benchmark"] == name]
-    by_name = {m.name: m for m in comparable_metrics(name)}
+    by_name = {r.metric.name: r.metric for r in available}
     for metric_name, floor in bench_policy.floors.items():
         metric = by_name.get(metric_name)
         if metric is None:

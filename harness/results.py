@@ -7,8 +7,9 @@
                                                benchmarks of earlier invocations kept)
 
 Parts are written to a temporary name and renamed, so a killed run never leaves a torn file;
-`pandas.read_parquet(<run>/samples)` reads all parts. The schema is fixed here (and in
-results/README.md) so that every part of every run has the same columns and types.
+`pandas.read_parquet(<run>/samples)` reads all parts. The schema is fixed in harness.core.schema
+(and results/README.md) so that every part of every run has the same columns and types; a row
+that does not fit it is refused on write (`RowError`), never coerced.
 """
 
 from __future__ import annotations
@@ -24,96 +25,38 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.core.schema import (
+    IDENTITY_FIELDS,
+    READABLE_VERSIONS,
+    SAMPLE_FIELDS,
+    SAMPLE_SCHEMA,
+    SCHEMA_VERSION,
+    SUMMARY_FIELDS,
+    SUMMARY_SCHEMA,
+    RowError,
+    SchemaMismatch,
+    check_version,
+    table_from_rows,
+    upgrade_summary,
+)
 from harness.core.types import Generation
 
-SCHEMA_VERSION = 2
-
-IDENTITY_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("schema_version", pa.int32()),
-    ("run_id", pa.string()),
-    ("created_at", pa.string()),
-    ("harness_version", pa.string()),
-    ("harness_git_sha", pa.string()),
-    ("model", pa.string()),
-    ("model_revision", pa.string()),
-    ("backend", pa.string()),
-    ("backend_details", pa.string()),
-    ("prompt_format", pa.string()),
-    ("system_prompt_sha", pa.string()),
-    ("chat_template_sha", pa.string()),
-    ("generation_params", pa.string()),
-    ("seed", pa.int64()),
+# The schema lives in harness.core.schema; these names stay importable from here for callers.
+__all__ = [
+    "IDENTITY_FIELDS",
+    "READABLE_VERSIONS",
+    "SAMPLE_FIELDS",
+    "SAMPLE_SCHEMA",
+    "SCHEMA_VERSION",
+    "SUMMARY_FIELDS",
+    "SUMMARY_SCHEMA",
+    "RowError",
+    "RunStore",
+    "SchemaMismatch",
+    "read_parts",
+    "resolve_run_dir",
+    "table_from_rows",
 ]
-
-SAMPLE_FIELDS: list[tuple[str, pa.DataType]] = [
-    *IDENTITY_FIELDS,
-    ("benchmark", pa.string()),
-    ("family", pa.string()),
-    ("benchmark_version", pa.string()),
-    ("dataset_id", pa.string()),
-    ("dataset_revision", pa.string()),
-    ("dataset_sha256", pa.string()),
-    ("sample_id", pa.string()),
-    ("sample_index", pa.int32()),
-    ("language", pa.string()),
-    ("cwe", pa.string()),
-    ("subset", pa.string()),  # a benchmark's part (XSTest safe/unsafe, RMCBench level, ...)
-    ("prompt_hash", pa.string()),
-    ("prompt", pa.string()),
-    ("response", pa.string()),
-    ("reasoning", pa.string()),
-    ("finish_reason", pa.string()),
-    ("truncated", pa.bool_()),
-    ("prompt_tokens", pa.int64()),
-    ("completion_tokens", pa.int64()),
-    ("latency_s", pa.float64()),
-    ("status", pa.string()),  # ok | error (generation or scoring failed; still counted)
-    ("error", pa.string()),
-    ("scorer", pa.string()),
-    ("scorer_version", pa.string()),
-    ("score", pa.float64()),
-    ("scores", pa.string()),  # JSON: named sub-scores (e.g. base / plus)
-    ("label", pa.string()),
-    ("explanation", pa.string()),
-    ("details", pa.string()),  # JSON
-    ("findings", pa.string()),  # JSON list: rule, cwe, severity, line, analyzer
-]
-SAMPLE_SCHEMA = pa.schema(SAMPLE_FIELDS)
-
-SUMMARY_FIELDS: list[tuple[str, pa.DataType]] = [
-    *IDENTITY_FIELDS,
-    ("benchmark", pa.string()),
-    ("family", pa.string()),
-    ("benchmark_version", pa.string()),
-    ("dataset_revision", pa.string()),
-    ("scorer", pa.string()),
-    ("scorer_version", pa.string()),
-    ("metric", pa.string()),
-    ("slice", pa.string()),  # "" for the whole benchmark, else e.g. "language=python"
-    ("value", pa.float64()),
-    ("ci_low", pa.float64()),
-    ("ci_high", pa.float64()),
-    ("n", pa.int64()),  # samples (tasks) in the denominator, errors included
-    ("n_errors", pa.int64()),
-    ("higher_is_better", pa.bool_()),
-]
-SUMMARY_SCHEMA = pa.schema(SUMMARY_FIELDS)
-
-
-class SchemaMismatch(RuntimeError):
-    pass
-
-
-def _clean(value: Any) -> Any:
-    """pandas turns missing strings into NaN; Parquet columns keep them as null."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
-def table_from_rows(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    columns = {name: [_clean(row.get(name)) for row in rows] for name in schema.names}
-    return pa.Table.from_pydict(columns, schema=schema)
 
 
 def _write_atomic(table: pa.Table, target: Path) -> None:
@@ -153,16 +96,20 @@ class RunStore:
         return json.loads(path.read_text()) if path.exists() else None
 
     def check_schema(self) -> None:
-        """A run written by another schema version is not mixed with new rows or misread."""
+        """Before writing: a run of another schema version is not mixed with new rows. A
+        schema-2 directory is refused in one line (it stays readable; see results/README.md,
+        "Older result directories")."""
         manifest = self.manifest()
         if manifest is None:
             return
-        found = manifest.get("schema_version")
-        if found != SCHEMA_VERSION:
-            raise SchemaMismatch(
-                f"{self.dir} has results schema version {found}, this purpbench writes "
-                f"version {SCHEMA_VERSION}: use another --output directory or re-run there"
-            )
+        check_version(manifest.get("schema_version"), str(self.dir), writing=True)
+
+    def check_readable(self) -> None:
+        """Before reading: versions this purpbench reads (READABLE_VERSIONS), else one line."""
+        manifest = self.manifest()
+        if manifest is None:
+            return
+        check_version(manifest.get("schema_version"), str(self.dir), writing=False)
 
     # --- generation cache ---------------------------------------------------------------
     def load_generations(self) -> dict[str, Generation]:
@@ -269,7 +216,13 @@ class RunStore:
         return sorted({str(b) for t in kept for b in t["benchmark"].to_pylist()})
 
     def read_summary(self) -> pd.DataFrame:
-        return read_parts(self.summary_dir, SUMMARY_SCHEMA, None)
+        """Summary rows, a schema-2 summary upgraded on read (`upgrade_summary`: headline and
+        definition filled in as schema 2 meant them, nothing rebuilt from today's code)."""
+        parts = sorted(self.summary_dir.glob("part-*.parquet")) if self.summary_dir.exists() else []
+        if not parts:
+            return upgrade_summary(read_parts(self.summary_dir, SUMMARY_SCHEMA, None))
+        frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+        return upgrade_summary(frame)
 
     def close(self) -> None:
         with self._lock:

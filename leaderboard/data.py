@@ -3,8 +3,12 @@
 A leaderboard over many runs must not load every response of every run to draw one table:
 summaries are tiny, samples are large. Everything goes through DuckDB over the Parquet parts,
 so each query reads only its columns and the row groups its filters keep. A run that cannot
-be read (torn or foreign Parquet, another schema version, no summary yet) is set aside with
-a one-line reason and never stops the others from showing.
+be read (torn or foreign Parquet, a schema version it does not read, no summary yet) is set
+aside with a one-line reason and never stops the others from showing.
+
+Summaries of schema version 2 (before metric definitions were stored) are read too: every
+summary goes through `harness.core.schema.upgrade_summary`, the same upgrade the run store and
+the gate use, so the headline and definitions of a row never come from today's benchmark code.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from harness.results import SAMPLE_SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA
+from harness.core.schema import (
+    READABLE_VERSIONS,
+    SAMPLE_SCHEMA,
+    SCHEMA_VERSION,
+    SUMMARY_SCHEMA,
+    SUMMARY_V3_COLUMNS,
+    upgrade_summary,
+)
 
 FAMILIES = ("secure-codegen", "malicious-assistance", "overrefusal", "utility", "security-qa")
 FAMILY_TITLES = {
@@ -107,17 +118,21 @@ def _inspect(run_dir: Path) -> RunFiles | Skipped:
     except (OSError, ValueError) as exc:
         return Skipped(run_id, f"run.json is unreadable: {exc}")
     found = manifest.get("schema_version") if isinstance(manifest, dict) else None
-    if found != SCHEMA_VERSION:
+    if found not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         return Skipped(
             run_id,
-            f"results schema version {found}, this leaderboard reads version {SCHEMA_VERSION}: "
+            f"results schema version {found}, this leaderboard reads versions {readable}: "
             "re-run it with this purpbench",
         )
     summary = sorted((run_dir / "summary").glob("part-*.parquet"))
     samples = sorted((run_dir / "samples").glob("part-*.parquet"))
     if not summary:
         return Skipped(run_id, "no summary yet: the run is in progress or was interrupted")
-    problem = _check_parts(summary, set(SUMMARY_SCHEMA.names), "summary", run_dir) or (
+    summary_columns = set(SUMMARY_SCHEMA.names)
+    if found != SCHEMA_VERSION:  # schema 2: upgraded on read
+        summary_columns -= set(SUMMARY_V3_COLUMNS)
+    problem = _check_parts(summary, summary_columns, "summary", run_dir) or (
         _check_parts(samples, set(SAMPLE_SCHEMA.names), "samples", run_dir)
     )
     if problem:
@@ -159,34 +174,48 @@ def short_id(run_id: str) -> str:
     return run_id.rsplit("-", 1)[-1][:6]
 
 
+SUMMARY_COLUMNS = [
+    "run_id",
+    "model",
+    "backend",
+    "created_at",
+    "benchmark",
+    "family",
+    "metric",
+    "slice",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_errors",
+    "higher_is_better",
+    "headline",
+    "definition",
+]
+# What `upgrade_summary` needs to fill in a schema-2 summary's headline and definitions.
+_UPGRADE_NEEDS = ["run_id", "benchmark", "metric", "slice", "headline", "definition"]
+
+
 def load_summary(catalog: Catalog, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Summary rows of every readable run, with a display name per run."""
-    wanted = list(
-        columns
-        or [
-            "run_id",
-            "model",
-            "backend",
-            "created_at",
-            "benchmark",
-            "family",
-            "metric",
-            "slice",
-            "value",
-            "ci_low",
-            "ci_high",
-            "n",
-            "n_errors",
-            "higher_is_better",
-        ]
-    )
+    """Summary rows of every readable run (schema 2 upgraded on read), with a display name.
+
+    Files are read by column name, so a schema-2 file (without `headline` / `definition`)
+    reads those as null, and rows keep their stored order (what schema 2's headline meant)."""
+    wanted = list(columns or SUMMARY_COLUMNS)
     for needed in ("run_id", "model", "backend"):
         if needed not in wanted:
             wanted.append(needed)
     files = catalog.summary_files()
     if not files:
         return pd.DataFrame(columns=[*wanted, "display"])
-    frame = _query(f"SELECT {_columns(wanted)} FROM read_parquet(?)", [files])
+    present = {name for f in files for name in pq.read_schema(f).names}  # footers only
+    asked = [c for c in dict.fromkeys([*wanted, *_UPGRADE_NEEDS]) if c in present]
+    frame = _query(
+        f"SELECT {_columns(asked)} FROM read_parquet(?, union_by_name = true, "
+        "filename = true, file_row_number = true) ORDER BY filename, file_row_number",
+        [files],
+    )
+    frame = upgrade_summary(frame)[wanted]
     frame["display"] = [
         f"{m} · {b} · {short_id(r)}"
         for m, b, r in zip(frame["model"], frame["backend"], frame["run_id"])

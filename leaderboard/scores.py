@@ -6,40 +6,51 @@ Kept apart from Streamlit so the arithmetic behind every chart can be tested on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from harness.core.metrics import parse_definition
 from leaderboard.data import FAMILIES, FAMILY_TITLES
 
 SAFETY_FAMILIES = ("secure-codegen", "malicious-assistance")
 
 
-@lru_cache(maxsize=512)
-def headline_metric(benchmark: str) -> str | None:
-    """The benchmark's first metric is its headline; None for a benchmark this install lacks."""
-    from benchmarks.base import Benchmark
-    from harness.summary import metrics_for
-
-    known: dict[str, Benchmark] = {}
-    try:
-        metrics, family = metrics_for(benchmark, known)
-    except Exception:
-        return None
-    return None if family == "unknown" else metrics[0].name
-
-
 def headline_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per (run, benchmark): the headline metric over the whole benchmark."""
+    """One row per (run, benchmark): the row its summary marks as headline, whole benchmark.
+
+    The mark is stored with the results (a schema-2 summary gets the one schema 2 meant, see
+    `upgrade_summary`), so an old run keeps its headline whatever today's benchmark code says."""
     whole = summary[summary["slice"].fillna("") == ""]
     if whole.empty:
         return whole.copy()
-    names = {b: headline_metric(str(b)) for b in whole["benchmark"].unique()}
-    wanted = whole["benchmark"].map(names)
-    picked = whole[(whole["metric"] == wanted) | wanted.isna()]
-    # Unknown benchmarks: the first metric stored (summaries are written in metric order).
+    picked = whole[whole["headline"].fillna(False).astype(bool)]
     return picked.drop_duplicates(["run_id", "benchmark"], keep="first").reset_index(drop=True)
+
+
+def headline_name(summary: pd.DataFrame, benchmark: str) -> str | None:
+    """The benchmark's headline metric as its newest run stored it; None when none is marked."""
+    rows = headline_rows(summary[summary["benchmark"] == benchmark])
+    if rows.empty:
+        return None
+    if "created_at" in rows:
+        rows = rows.sort_values("created_at", kind="stable")
+    return str(rows["metric"].iloc[-1])
+
+
+def aggregates(frame: pd.DataFrame) -> pd.Series:
+    """Each summary row's aggregate (mean, pass@k, kappa, …) from its stored definition;
+    "unknown" for a frame without definitions."""
+    if "definition" not in frame:
+        return pd.Series(["unknown"] * len(frame), index=frame.index, dtype=object)
+    return frame["definition"].map(lambda d: parse_definition(d).get("aggregate") or "unknown")
+
+
+def roles(frame: pd.DataFrame) -> pd.Series:
+    """Each summary row's role (headline, metric, agreement, diagnostic) from its definition."""
+    if "definition" not in frame:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame["definition"].map(lambda d: parse_definition(d).get("role"))
 
 
 def family_order(benchmarks: pd.DataFrame) -> list[str]:
@@ -54,10 +65,11 @@ def column_label(family: str, benchmark: str) -> str:
     return f"{FAMILY_TITLES.get(family, family)} · {benchmark}"
 
 
-def metric_decimals(metric: str) -> tuple[float, int]:
-    """Scale and decimals a metric is shown with: rates in % to 0.1, κ on its own scale to 0.01
-    (κ in % or to one decimal would hide the differences that matter between raters)."""
-    return (1.0, 2) if metric.startswith("κ") else (100.0, 1)
+def metric_decimals(aggregate: str | None) -> tuple[float, int]:
+    """Scale and decimals a metric is shown with, by its stored aggregate: rates in % to 0.1,
+    κ on its own scale to 0.01 (κ in % or to one decimal would hide the differences that
+    matter between raters)."""
+    return (1.0, 2) if aggregate == "kappa" else (100.0, 1)
 
 
 def _missing(x: float | None) -> bool:
@@ -116,7 +128,7 @@ def leaderboard_table(heads: pd.DataFrame) -> tuple[pd.DataFrame, list[Headline]
     for benchmark in family_order(heads):
         part = heads[heads["benchmark"] == benchmark].set_index("run_id")
         metric = str(part["metric"].iloc[0])
-        scale, decimals = metric_decimals(metric)
+        scale, decimals = metric_decimals(str(aggregates(part.iloc[:1]).iloc[0]))
         family = str(families[benchmark])
         label = column_label(family, benchmark)
         frame[label] = (part["value"] * scale).round(decimals)

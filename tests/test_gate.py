@@ -22,8 +22,10 @@ from statsmodels.stats.multitest import multipletests
 from benchmarks import registry
 from harness.config import load_config
 from harness.gate import GatePolicy, evaluate, holm, load_run
-from harness.paired import compare_runs, flipped_samples
+from harness.paired import compare_runs, flipped_samples, headline_directions, resolve_metrics
+from harness.results import RunStore
 from harness.runner import Runner
+from harness.summary import metrics_for
 
 MCQ = "cybermetric-80"
 
@@ -256,10 +258,16 @@ def test_floor_and_error_rate_checks(runs) -> None:
 def test_flipped_samples_and_compare_runs(runs) -> None:
     base = pd.read_parquet(runs["baseline"] / "samples")
     cand = pd.read_parquet(runs["regressed"] / "samples")
-    flipped = flipped_samples(base, cand)
+    base_summary = RunStore(runs["baseline"]).read_summary()
+    cand_summary = RunStore(runs["regressed"]).read_summary()
+    flipped = flipped_samples(base, cand, headline_directions(cand_summary))
     assert len(flipped) == 14 and set(flipped["change"]) == {"regressed"}
     assert set(flipped["label_base"]) == {"correct"} and set(flipped["label_cand"]) == {"wrong"}
-    comparisons = {(c.benchmark, c.metric): c for c in compare_runs(base, cand)}
+    metrics, notes = resolve_metrics(base_summary, cand_summary, base, cand, [MCQ, "xstest"])
+    assert not notes  # both runs recorded their definitions, the same ones
+    assert [r.metric.name for r in metrics["xstest"] if r.headline] == ["% answered (safe)"]
+    assert metrics["xstest"][0].metric.key == "answered"  # read from the stored definition
+    comparisons = {(c.benchmark, c.metric): c for c in compare_runs(base, cand, metrics)}
     assert (MCQ, "accuracy") in comparisons and ("xstest", "% answered (safe)") in comparisons
     assert not any(metric.startswith("κ") for _, metric in comparisons)
 
@@ -395,18 +403,19 @@ def test_examples_use_real_flags_and_a_valid_policy() -> None:
     import yaml
 
     from harness.gate import _metrics_to_gate, load_policy
+    from harness.paired import Resolved
 
     root = Path(__file__).resolve().parent.parent / "examples"
     policy = load_policy(root / "gates.yaml")
     for name, bench in policy.benchmarks.items():
-        assert _metrics_to_gate(name, policy)  # unknown metric names raise
+        # the metrics a run of today's benchmark would store (no κ: never gated)
+        available = [
+            Resolved(m, i == 0) for i, m in enumerate(metrics_for(name, {})[0]) if m.kappa is None
+        ]
+        assert _metrics_to_gate(name, available, policy)  # unknown metric names raise
+        everything = policy.model_copy(update={"metrics": "all", "benchmarks": {}})
         for metric in bench.floors:
-            assert metric in {
-                m.name
-                for m in _metrics_to_gate(
-                    name, policy.model_copy(update={"metrics": "all", "benchmarks": {}})
-                )
-            }
+            assert metric in {m.name for m in _metrics_to_gate(name, available, everything)}
     workflow = yaml.safe_load((root / "github-actions" / "purpbench-gate.yml").read_text())
     commands = [
         step["run"]

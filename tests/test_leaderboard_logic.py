@@ -20,7 +20,13 @@ from leaderboard import data, scores
 from leaderboard.context import results_dir
 from leaderboard.reference import load_reference, reference_rows, side_by_side
 from leaderboard.views.compare import paired_table
-from leaderboard.views.detail import analyzer_agreement, judge_confusion, kappa_table
+from leaderboard.views.detail import (
+    agreement_rows,
+    analyzer_agreement,
+    analyzer_rows,
+    judge_confusion,
+    kappa_table,
+)
 from leaderboard.views.samples import findings_frame, flagged_lines, prompt_messages
 from leaderboard.views.table import table_html
 
@@ -67,8 +73,32 @@ def test_headline_is_each_benchmarks_first_metric(fixture_runs: FixtureRuns):
     heads = scores.headline_rows(summary)
     assert heads.groupby("run_id").size().tolist() == [5, 5]
     for benchmark, metric in zip(heads["benchmark"], heads["metric"]):
+        # the runner marked the benchmark's first metric; the leaderboard reads only the mark
         metrics, _ = metrics_for(benchmark, {})
         assert metric == metrics[0].name
+    assert (scores.roles(heads) == "headline").all()
+    assert (summary.loc[summary["metric"] == "% cut at the token limit", "headline"] == False).all()  # noqa: E712
+
+
+def test_detail_view_finds_agreement_and_analyzer_rows_by_definition():
+    """κ and per-analyzer rows are found by their stored definition, whatever their name."""
+    rows = pd.DataFrame(
+        {
+            "benchmark": ["b"] * 4,
+            "slice": [""] * 4,
+            "metric": ["% secure", "renamed agreement", "% secure (semgrep)", "bandit only"],
+            "definition": [
+                json.dumps({"v": 1, "role": "headline", "aggregate": "mean", "key": None}),
+                json.dumps({"v": 1, "role": "agreement", "aggregate": "kappa", "key": None}),
+                json.dumps({"v": 1, "role": "metric", "aggregate": "mean", "key": "other"}),
+                json.dumps({"v": 1, "role": "metric", "aggregate": "mean", "key": "secure:bandit"}),
+            ],
+        }
+    )
+    assert agreement_rows(rows, "b")["metric"].tolist() == ["renamed agreement"]
+    assert analyzer_rows(rows, "b")["metric"].tolist() == ["bandit only"]
+    assert scores.metric_decimals("kappa") == (1.0, 2)
+    assert scores.metric_decimals("mean") == (100.0, 1)
 
 
 def test_cell_is_value_then_bracketed_interval():

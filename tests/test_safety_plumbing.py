@@ -10,10 +10,12 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from benchmarks import registry
-from benchmarks.base import Benchmark, Metric
 from harness.config import ConfigError, load_config
 from harness.core.data import DataFile, resolve, sha256_of
-from harness.summary import summarize
+from harness.core.metrics import Metric
+from harness.core.schema import IDENTITY_FIELDS
+from harness.core.summary import BenchmarkSpec, summarize
+from harness.results import SCHEMA_VERSION, RunStore, SchemaMismatch
 
 
 def test_purpcode_preset_sets_the_protocol_and_flags_still_win(tmp_path: Path) -> None:
@@ -30,22 +32,17 @@ def test_purpcode_preset_sets_the_protocol_and_flags_still_win(tmp_path: Path) -
         load_config(None, {"preset": "nope"})
 
 
-class _Sliced(Benchmark):
-    name = "sliced"
-    family = "overrefusal"
-    slices = ("language", "subset")
-    metrics = (
+# The summary takes a benchmark's metrics as data: no benchmark class needed.
+SLICED = BenchmarkSpec(
+    family="overrefusal",
+    metrics=(
         Metric("% good"),
         Metric("% answered (safe)", key="answered", subset="safe"),
         Metric("% flagged (bandit)", key="secure:bandit"),
         Metric("κ rules vs judge", kappa=("rules", "judge")),
-    )
-
-    def load(self):  # pragma: no cover - not loaded here
-        return []
-
-    def score(self, items, ctx):  # pragma: no cover
-        return []
+    ),
+    slices=("language", "subset"),
+)
 
 
 def _rows() -> pd.DataFrame:
@@ -74,8 +71,6 @@ def _rows() -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
-    from harness.results import IDENTITY_FIELDS
-
     for name, _ in IDENTITY_FIELDS:
         frame[name] = "x"
     return frame
@@ -83,7 +78,7 @@ def _rows() -> pd.DataFrame:
 
 def test_summary_slices_subsets_missing_keys_and_kappa() -> None:
     frame = _rows()
-    rows = {(r["metric"], r["slice"]): r for r in summarize(frame, {"sliced": _Sliced()})}
+    rows = {(r["metric"], r["slice"]): r for r in summarize(frame, {"sliced": SLICED})}
     overall = rows[("% good", "")]
     assert overall["n"] == 8 and overall["n_errors"] == 1
     assert overall["value"] == pytest.approx(frame["score"].mean())
@@ -104,6 +99,15 @@ def test_summary_slices_subsets_missing_keys_and_kappa() -> None:
     assert kappa["value"] == pytest.approx(cohen_kappa_score(rules, judge))
     assert kappa["ci_low"] <= kappa["value"] <= kappa["ci_high"]
     assert kappa["n"] == 8
+    # each row carries its definition; the headline is marked on the whole row and its slices
+    assert {k for k, r in rows.items() if r["headline"]} == {
+        ("% good", s) for s in ("", "language=python", "language=c", "subset=safe", "subset=unsafe")
+    }
+    assert json.loads(kappa["definition"])["role"] == "agreement"
+    assert json.loads(kappa["definition"])["kappa"] == ["rules", "judge"]
+    assert json.loads(safe["definition"])["subset"] == "safe"
+    assert json.loads(bandit["definition"])["key"] == "secure:bandit"
+    assert json.loads(overall["definition"])["v"] == 1
 
 
 def test_unpinned_file_records_the_bytes_actually_read(tmp_path: Path) -> None:
@@ -149,11 +153,15 @@ def test_autocomplete_sends_base_models_the_code_alone(data_dir) -> None:
 
 
 def test_a_run_of_another_schema_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    from harness.results import SCHEMA_VERSION, RunStore, SchemaMismatch
-
     store = RunStore(tmp_path / "old-run")
-    store.write_manifest({"schema_version": SCHEMA_VERSION - 1, "run_id": "old-run"})
-    with pytest.raises(SchemaMismatch, match=f"schema version {SCHEMA_VERSION - 1}"):
+    store.write_manifest({"schema_version": 1, "run_id": "old-run"})
+    for check in (store.check_schema, store.check_readable):
+        with pytest.raises(SchemaMismatch, match="schema version 1"):
+            check()
+    # schema 2 is read (upgraded on read) but never written into
+    store.write_manifest({"schema_version": 2, "run_id": "old-run"})
+    store.check_readable()
+    with pytest.raises(SchemaMismatch, match="reads it but writes only version 3"):
         store.check_schema()
     store.write_manifest({"schema_version": SCHEMA_VERSION, "run_id": "old-run"})
     store.check_schema()

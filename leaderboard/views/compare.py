@@ -7,6 +7,7 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
+from harness.paired import compare_runs, flipped_samples, headline_directions, resolve_metrics
 from leaderboard.context import Context
 from leaderboard.scores import format_ci, metric_decimals
 
@@ -31,11 +32,6 @@ PAIRED_WIDTHS = {
 
 def render(ctx: Context) -> None:
     st.header("Compare two runs")
-    try:
-        from harness.paired import compare_runs, flipped_samples
-    except ImportError as exc:
-        st.warning(f"Paired comparison is not available in this installation ({exc}).")
-        return
     runs = ctx.runs()
     if len(runs) < 2:
         st.info("Comparing needs two runs in the results directory.")
@@ -49,14 +45,26 @@ def render(ctx: Context) -> None:
         return
     base = ctx.samples([names[base_name]], PAIRED_COLUMNS)
     cand = ctx.samples([names[cand_name]], PAIRED_COLUMNS)
-    results = compare_runs(base, cand)
+    summary = ctx.summary
+    base_summary = summary[summary["run_id"] == names[base_name]]
+    cand_summary = summary[summary["run_id"] == names[cand_name]]
+    common = sorted(set(base["benchmark"]) & set(cand["benchmark"]))
+    try:
+        metrics, notes = resolve_metrics(base_summary, cand_summary, base, cand, common)
+    except ValueError as exc:  # DefinitionMismatch: the runs define a metric differently
+        st.warning(str(exc))
+        return
+    for note in notes:
+        st.caption(note)
+    results = compare_runs(base, cand, metrics)
     if not results:
         st.info("These runs share no scored sample.")
         return
     frame = paired_table(pd.DataFrame([asdict(r) for r in results]))
     st.caption(
         "Values in %, differences in percentage points (candidate − base) with their paired "
-        "95% bootstrap CI in brackets; n is the tasks both runs scored. κ stays on its scale."
+        "95% bootstrap CI in brackets; n is the tasks both runs scored. Metrics, headline and "
+        "the value each compares are the runs' stored definitions."
     )
     st.dataframe(
         frame,
@@ -66,7 +74,7 @@ def render(ctx: Context) -> None:
         column_config=PAIRED_WIDTHS,
     )
     st.subheader("Samples that flipped")
-    flips = flipped_samples(base, cand)
+    flips = flipped_samples(base, cand, headline_directions(cand_summary))
     benchmarks = ["(all)", *sorted(flips["benchmark"].unique())] if not flips.empty else []
     if flips.empty:
         st.caption("no sample changed its score")
@@ -80,7 +88,8 @@ def render(ctx: Context) -> None:
 def paired_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Paired results as the page shows them: "diff" is "-60.0 [-100.0, -20.0]" like every
     interval in the leaderboard, n has its own column, and a missing number is blank."""
-    scaled = [metric_decimals(str(m)) for m in frame["metric"]]
+    # paired comparisons are of rates (κ, an agreement between oracles, is never paired)
+    scaled = [metric_decimals(None) for _ in frame["metric"]]
     value = {
         column: [format_ci(x * s, decimals=d) for x, (s, d) in zip(frame[column], scaled)]
         for column in ("base_value", "cand_value")

@@ -9,9 +9,11 @@ from itertools import combinations
 import pandas as pd
 import streamlit as st
 
+from harness.core.agreement import cohen_kappa
+from harness.core.metrics import parse_definition
 from leaderboard.context import Context
 from leaderboard.reference import REPORTED, reference_slices
-from leaderboard.scores import format_ci, format_n, headline_metric
+from leaderboard.scores import format_ci, format_n, headline_name, roles
 
 DIMENSIONS = {"language": "per language", "cwe": "per CWE", "subset": "per subset"}
 # Label pairs kept in a row's `details` by the rule classifier and the judge.
@@ -33,8 +35,6 @@ def slice_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
 
 def analyzer_agreement(scores: pd.Series) -> pd.DataFrame:
     """Pairwise agreement of analyzers' secure/insecure votes on the rows both analysed."""
-    from harness.core.agreement import cohen_kappa
-
     votes = pd.DataFrame(
         [
             {
@@ -97,6 +97,28 @@ def kappa_table(kappa: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def analyzer_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """The benchmark's whole-benchmark per-analyzer rows: those whose stored definition reads a
+    `secure:<analyzer>` value. A schema-2 row recorded no definition; its name, `% secure
+    (<analyzer>)` in schema 2, is then all there is to go by."""
+    whole = summary[(summary["benchmark"] == benchmark) & (summary["slice"].fillna("") == "")]
+
+    def per_analyzer(metric: str, text: str | None) -> bool:
+        definition = parse_definition(text)
+        if int(definition.get("v") or 0) >= 1:
+            return str(definition.get("key") or "").startswith("secure:")
+        return metric.startswith("% secure (")
+
+    mask = [per_analyzer(str(m), d) for m, d in zip(whole["metric"], whole["definition"])]
+    return whole[mask]
+
+
+def agreement_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """The benchmark's whole-benchmark κ rows: role `agreement` in their stored definition."""
+    whole = summary[(summary["benchmark"] == benchmark) & (summary["slice"].fillna("") == "")]
+    return whole[roles(whole) == "agreement"]
+
+
 def _bars(part: pd.DataFrame, dimension: str):
     import plotly.express as px
 
@@ -122,7 +144,7 @@ def render(ctx: Context) -> None:
     summary = ctx.summary
     benchmarks = sorted(summary["benchmark"].unique())
     benchmark = st.selectbox("Benchmark", benchmarks)
-    metric = headline_metric(benchmark) or "headline"
+    metric = headline_name(summary, benchmark) or "headline"
     part = slice_rows(summary, benchmark)
     st.subheader(f"Breakdown of {metric}")
     if part.empty:
@@ -152,11 +174,7 @@ def render(ctx: Context) -> None:
         st.dataframe(reference_slices(), hide_index=True)
 
     st.subheader("Analyzer agreement")
-    per_analyzer = summary[
-        (summary["benchmark"] == benchmark)
-        & (summary["slice"].fillna("") == "")
-        & summary["metric"].str.startswith("% secure (")
-    ]
+    per_analyzer = analyzer_rows(summary, benchmark)
     if per_analyzer.empty:
         st.info("No static-analysis metrics for this benchmark.")
     else:
@@ -174,11 +192,7 @@ def render(ctx: Context) -> None:
             st.dataframe(pairs, hide_index=True)
 
     st.subheader("Refusal classifier vs judge")
-    kappa = summary[
-        (summary["benchmark"] == benchmark)
-        & (summary["metric"] == "κ rules vs judge")
-        & (summary["slice"].fillna("") == "")
-    ]
+    kappa = agreement_rows(summary, benchmark)
     if kappa.empty:
         st.info(
             "No judge labels in these runs: the rules decided alone. Re-score with "

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard.context import Context
+from scorers.code_extract import extract_code
 
 PAGE_SIZE = 50
 ANY = "(any)"
@@ -206,8 +207,6 @@ def show_sample(sample: dict[str, Any]) -> None:
 
 def _code_blocks(response: str, language: str | None, findings: pd.DataFrame) -> None:
     """Each code block with its line numbers, flagged lines marked in their own column."""
-    from scorers.code_extract import extract_code
-
     units = extract_code(response, hint=language, unfenced="if-code")
     for unit in units:
         table = flagged_lines(unit.code, findings, unit.turn, unit.block)
