@@ -55,7 +55,7 @@ fi
 # build them. Both are in the purpbench cache (PURPBENCH_CACHE_DIR, default ~/.cache/purpbench).
 .venv/bin/python - <<'PY'
 from harness.backends.embedded import converted_model_dir, default_model_path
-from harness.data import cache_root
+from harness.core.data import cache_root
 from scorers.static.toolenv import provision
 
 print("setup: analyzers:", provision(cache_root()))
