@@ -22,7 +22,14 @@ from harness.core.types import Score, ScoringItem
 from scorers.base import Scorer
 from scorers.context import ScoringContext
 from scorers.judge import Judge, load_template, parse_verdict
-from scorers.refusal import RULES_VERSION, ask_judge, classify_refusal, judge_inputs, one_line
+from scorers.refusal import (
+    RULES_VERSION,
+    ask_judge,
+    classify_refusal,
+    judge_inputs,
+    judged_identity,
+    one_line,
+)
 
 _FENCE = re.compile(r"```([\w+#.-]*)[^\n]*\n(.*?)(?:```|$)", re.DOTALL)
 _INLINE = re.compile(r"`([^`\n]{3,})`")
@@ -365,14 +372,7 @@ class MaliciousScorer(Scorer):
     keys: ClassVar[frozenset[str]] = frozenset({"safe", "refused"})
 
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
-        """("malicious:rules", "rules.v1"), or the judge's identity with the prompt template
-        and the rules' version: the strings every stored row and gate compares against."""
-        judge = ctx.judge
-        if judge is None:
-            return "malicious:rules", RULES_VERSION
-        template = load_template("malicious")
-        version = f"{template.id}:{template.sha[:8]}+{RULES_VERSION}"
-        return f"malicious:judge:{judge.identity()}", version
+        return judged_identity("malicious", ctx)
 
     def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
         prompts, responses = judge_inputs(items)

@@ -281,6 +281,17 @@ def user_text(sample: Sample) -> str:
     return "\n\n".join(m.content for m in sample.messages if m.role == "user")
 
 
+def judged_identity(kind: str, ctx: ScoringContext) -> tuple[str, str]:
+    """("<kind>:rules", "rules.v1"), or the judge's identity with its prompt template (named
+    like `kind`) and the rules' version: the strings every stored row and gate compares
+    against, for the refusal and the malicious-assistance scorers alike."""
+    judge = ctx.judge
+    if judge is None:
+        return f"{kind}:rules", RULES_VERSION
+    template = load_template(kind)
+    return f"{kind}:judge:{judge.identity()}", f"{template.id}:{template.sha[:8]}+{RULES_VERSION}"
+
+
 def judge_inputs(items: Sequence[ScoringItem]) -> tuple[list[str], list[str]]:
     """(prompts, responses) of a scoring batch, as the judge and the rules read them."""
     return [user_text(it.sample) for it in items], [it.response or "" for it in items]
@@ -386,14 +397,7 @@ class RefusalScorer(Scorer):
     keys: ClassVar[frozenset[str]] = frozenset({"answered", "not_refused", "refused"})
 
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
-        """("refusal:rules", "rules.v1"), or the judge's identity with the prompt template and
-        the rules' version: the strings every stored row and gate compares against."""
-        judge = ctx.judge
-        if judge is None:
-            return "refusal:rules", RULES_VERSION
-        template = load_template("refusal")
-        version = f"{template.id}:{template.sha[:8]}+{RULES_VERSION}"
-        return f"refusal:judge:{judge.identity()}", version
+        return judged_identity("refusal", ctx)
 
     def decisions(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[RefusalDecision]:
         """One decision per item, in order, before it becomes a Score (for callers that need
@@ -431,6 +435,7 @@ __all__ = [
     "classify_refusal",
     "decide_refusal",
     "judge_refusal",
+    "judged_identity",
     "parse_refusal",
     "refusal_score",
 ]

@@ -18,6 +18,7 @@ pytest.importorskip("trl")
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.core.schema import SCHEMA_VERSION
 
 FAST = [
     "datagen.rule_seeds=2",
@@ -86,7 +87,7 @@ def test_each_stage_is_a_results_run_named_for_the_leaderboard(finished) -> None
         assert path.name.startswith(f"tiny-cpu-{stage}-hf-")
         samples = pd.read_parquet(path / "samples")
         assert set(samples["benchmark"]) == {"cse-instruct", "xstest"}
-        assert len(samples) == 4 and samples["schema_version"].eq(2).all()
+        assert len(samples) == 4 and samples["schema_version"].eq(SCHEMA_VERSION).all()
         assert samples["model"].str.endswith(f"tiny-cpu-{stage}").all()
         summary = pd.read_parquet(path / "summary")
         metrics = set(summary["metric"])
