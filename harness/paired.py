@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from harness.core.metrics import Metric, parse_definition
 from harness.core.summary import candidate_readings, metric_values, reproduces
@@ -120,6 +119,8 @@ def compare_values(
         ci_low, ci_high = (float(x) for x in np.percentile(boot, [50 * alpha, 100 - 50 * alpha]))
         if _is_binary(b) and _is_binary(c):
             # exact McNemar: under H0 a discordant task is equally likely to go either way
+            from scipy.stats import binomtest  # 1.4 s to import: only when a test runs
+
             up, down = int((diffs > 0).sum()), int((diffs < 0).sum())
             p_value = float(binomtest(min(up, down), up + down, 0.5).pvalue)
             test = "mcnemar-exact"
