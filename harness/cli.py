@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from harness.core.data import DATA_DIR_ENV, DataUnavailable
 from harness.core.metrics import parse_definition
+
+if TYPE_CHECKING:  # the runner is imported when a run starts, not for --help
+    from harness.runner import ReplayReport
 
 app = typer.Typer(
     add_completion=False,
@@ -237,7 +240,7 @@ def run(
     console.print(f"results: {outcome.run_dir}", highlight=False)
 
 
-def _print_replay(report: Any) -> None:
+def _print_replay(report: ReplayReport) -> None:
     """Answered and unanswered samples, and the lines of the file the run did not use."""
     from harness.runner import unmatched_text
 

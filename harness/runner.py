@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from benchmarks import registry
 from benchmarks.base import Benchmark, ScoringContext, ScoringItem, source_label
 from harness import __version__
@@ -61,7 +63,7 @@ class RunOutcome:
     n_cached: int
     n_generated: int
     wall_s: float
-    summary: Any = None
+    summary: pd.DataFrame | None = None
     model_calls: int = 0
     # The selection's answers (rows whose generation did not fail), those cut at the token
     # limit (finish_reason "length"), and the limits they were generated under.
@@ -501,7 +503,7 @@ class Runner:
         return outcome
 
 
-def _count_truncated(outcome: RunOutcome, frame: Any, jobs: list[Job]) -> None:
+def _count_truncated(outcome: RunOutcome, frame: pd.DataFrame, jobs: list[Job]) -> None:
     """How many of the selection's answers the token limit cut, and under which limits."""
     if frame.empty:
         return

@@ -170,7 +170,7 @@ def _add_agreement(
 
 
 def validate_analyzers(
-    data_dir: Path, policy: Any = None, cache_dir: Path | None = None
+    data_dir: Path, policy: AnalyzerPolicy | None = None, cache_dir: Path | None = None
 ) -> list[dict[str, Any]]:
     """The static analyzers on labelled snippets, through the same batched entry point that
     scores secure-codegen runs."""
@@ -248,7 +248,7 @@ def validate(
     analyzers: bool = True,
     data_dir: Path = LABELLED_DIR,
     *,
-    analyzer_policy: Any = None,
+    analyzer_policy: AnalyzerPolicy | None = None,
     cache_dir: Path | None = None,
 ) -> list[dict[str, Any]]:
     """One row per classifier (see the module docstring for the averaging); the judge rows
