@@ -357,9 +357,9 @@ def list_(
     from harness.backends import BUILTIN_BACKENDS, backend_names
 
     table = Table(title="benchmarks")
-    for col in ("name", "family", "size", "source", "metrics"):
+    for col in ("name", "family", "size", "source", "oracle", "metrics"):
         # a source is never cut: its pin (or "unpinned") is what the column is for
-        table.add_column(col, no_wrap=col != "metrics")
+        table.add_column(col, no_wrap=col not in ("oracle", "metrics"))
     unpinned: dict[str, list[str]] = {}  # why -> the benchmarks it applies to
     for name in sorted(registry.available()):
         bench = registry.create(name, data_dir)
@@ -372,9 +372,11 @@ def list_(
             bench.family,
             str(bench.size_hint or "?"),
             sources,
+            bench.scorer.describe(),
             ", ".join(m.name for m in bench.metrics),
         )
-    table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", "pass@1")
+    tests = "sandboxed check() tests"
+    table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", tests, "pass@1")
     out.print(table)
     for reason, names in unpinned.items():
         out.print(f"unpinned ({', '.join(names)}): {reason}", highlight=False, soft_wrap=True)

@@ -38,6 +38,11 @@ class Scorer(ABC):
         """The settings that can change a verdict (recorded in the scorer's identity)."""
         return {}
 
+    def describe(self) -> str:
+        """What the oracle is, in a few words, for `purpbench list` and the docs (the
+        recorded identity, with versions and settings, is `identity`)."""
+        return self.name
+
     def produces(self) -> frozenset[str]:
         """The value keys of this instance (composites and lm-eval tasks know them only here)."""
         return self.keys

@@ -71,6 +71,9 @@ class AllOf(Scorer):
             keys |= part.produces()
         return frozenset(keys)
 
+    def describe(self) -> str:
+        return " AND ".join(part.describe() for part in self.parts.values())
+
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
         identities = [part.identity(ctx) for part in self.parts.values()]
         return "+".join(n for n, _ in identities), "; ".join(v for _, v in identities)

@@ -367,6 +367,9 @@ class IOTests(Scorer):
     version = SCORER_VERSION
     keys: ClassVar[frozenset[str]] = frozenset({"base", "plus"})
 
+    def describe(self) -> str:
+        return "sandboxed tests vs reference outputs"
+
     def __init__(
         self,
         tasks: Callable[[], Mapping[str, IOTask]],
@@ -470,6 +473,9 @@ class ScriptTests(Scorer):
 
     def config(self) -> dict[str, ConfigValue]:
         return {} if self.wall_s is None else {"wall_s": self.wall_s}
+
+    def describe(self) -> str:
+        return "sandboxed check() tests"
 
     def reference_times(self, samples: Sequence[Sample], ctx: ScoringContext) -> dict[str, float]:
         """Wall time of each reference solution under the tests, measured once and cached."""

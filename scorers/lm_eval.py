@@ -106,6 +106,9 @@ class LmEvalScorer(Scorer):
     def produces(self) -> frozenset[str]:
         return frozenset(m.key for m in self.metrics if m.key is not None)
 
+    def describe(self) -> str:
+        return "lm-eval's own metrics"
+
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
         config = self.task.config
         scoring = {

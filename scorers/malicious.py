@@ -374,6 +374,9 @@ class MaliciousScorer(Scorer):
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
         return judged_identity("malicious", ctx)
 
+    def describe(self) -> str:
+        return "malicious-help rules (or judge)"
+
     def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
         prompts, responses = judge_inputs(items)
         judge = ctx.judge

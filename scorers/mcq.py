@@ -562,6 +562,9 @@ class ChoiceScorer(Scorer):
     version = SCORER_VERSION
     keys: ClassVar[frozenset[str]] = frozenset({"answered"})
 
+    def describe(self) -> str:
+        return "option letter match"
+
     def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
         return _each(items, lambda item: score_choice(item.sample, item.response))
 
@@ -577,6 +580,9 @@ class CweIdScorer(Scorer):
     name = "cwe-id-match"
     version = SCORER_VERSION
     keys: ClassVar[frozenset[str]] = frozenset({"answered"})
+
+    def describe(self) -> str:
+        return "CWE id match"
 
     def score(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[Score]:
         return _each(items, lambda item: score_cwe(item.sample, item.response, item.prompt_format))

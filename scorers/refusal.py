@@ -399,6 +399,9 @@ class RefusalScorer(Scorer):
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
         return judged_identity("refusal", ctx)
 
+    def describe(self) -> str:
+        return "refusal rules (or judge)"
+
     def decisions(self, items: Sequence[ScoringItem], ctx: ScoringContext) -> list[RefusalDecision]:
         """One decision per item, in order, before it becomes a Score (for callers that need
         the reason apart from the explanation)."""

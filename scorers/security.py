@@ -49,6 +49,9 @@ class StaticSecurity(Scorer):
     def config(self) -> dict[str, ConfigValue]:
         return {"unfenced": self.unfenced}
 
+    def describe(self) -> str:
+        return "static: semgrep rule pack + bandit (+ CodeQL)"
+
     def identity(self, ctx: ScoringContext) -> tuple[str, str]:
         """The analyzers' identity as is (policy; analyzer versions and rule pack hash): the
         string every secure-codegen row has always recorded, so old results still compare."""

@@ -77,6 +77,26 @@ def test_list_shows_commits_or_says_unpinned_never_main(data_dir: Path) -> None:
     assert "hf:furonghuang-lab/PHTest@4028806c1f" in rows["phtest"]
 
 
+def test_list_names_the_oracle_of_every_benchmark(data_dir: Path) -> None:
+    """Each benchmark's row says which oracle scores it (the scorer's own description), so a
+    security column is never read without knowing what decided it."""
+    done = cli("list", env={"PURPBENCH_DATA_DIR": str(data_dir)})
+    assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if "┃ name" in line)
+    column = [cell.strip() for cell in header.split("┃")].index("oracle")
+    rows: dict[str, str] = {}  # name -> its oracle cell, continuation lines joined
+    for line in done.stdout.splitlines():
+        cells = line.split("│")
+        if len(cells) > column:
+            if cells[1].strip():
+                last, rows[cells[1].strip()] = cells[1].strip(), ""
+            rows[last] = f"{rows[last]} {cells[column].strip()}".strip()
+    for name in ("cse-instruct", "xstest", "humaneval", "xscode"):
+        bench = registry.create(name, data_dir)
+        assert bench.scorer.describe() in rows[name], rows[name]
+    assert "refusal rules (or judge) AND static" in rows["xscode"]
+
+
 def test_every_source_is_pinned_to_the_mirrors_commit_or_unpinned(data_dir: Path) -> None:
     """Where MANIFEST.tsv knows the commit of a file, the loader downloads that commit; the
     purpcode/* Parquet files are not in the mirror, so no commit of theirs is known."""
