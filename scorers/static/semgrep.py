@@ -3,6 +3,10 @@
 Rules live in `scorers/rules/<lang>/*.yaml`; next to each is its `semgrep --test` example file
 (same basename, real source code with `ruleid:`/`ok:` comments). Only the yaml files are
 passed to semgrep, so the examples are never loaded as rules nor scanned as targets.
+
+The pack's hash (recorded in the analyzer identity as `rules <sha>`) covers every yaml file and
+the project's triage of bandit findings (`bandit.TRIAGE_REVISION`): both are the project's own
+rules, and a change to either changes verdicts.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import yaml
 
 from scorers.code_extract import normalize_language
+from scorers.static.bandit import TRIAGE_REVISION
 from scorers.static.findings import SEVERITIES, Finding, ToolReport, normalize_cwes
 from scorers.static.toolenv import run_tool
 
@@ -46,7 +51,7 @@ def yaml_loader() -> type[yaml.SafeLoader]:
 class RulePack:
     root: Path
     files: tuple[Path, ...]  # the yaml rule files, sorted by path
-    sha: str  # sha256 of every yaml file's content, in path order
+    sha: str  # sha256 of every yaml file's content, in path order, then the bandit triage
     rules: dict[str, dict[str, Any]]  # rule id -> rule
     languages: frozenset[str]  # normalized languages the rules target; "*" = every file
 
@@ -76,6 +81,7 @@ class RulePack:
                         name = str(lang).lower()
                         languages.add(_SEMGREP_NAMES.get(name) or normalize_language(name))
         languages.discard("unknown")
+        digest.update(TRIAGE_REVISION.encode())
         return cls(root, files, digest.hexdigest(), rules, frozenset(languages))
 
     def rule_id(self, check_id: str) -> str:

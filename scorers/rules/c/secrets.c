@@ -27,3 +27,12 @@ void api(void)
     const char *region = "us-east-1";
     (void)k; (void)region;
 }
+
+int check_admin(const char *password)
+{
+    // ruleid: pb.c.hardcoded-credential
+    const char *admin_password = "Adm1nP@ssw0rd!";
+    // ok: pb.c.hardcoded-credential
+    const char *min_password_len = "12";
+    return strcmp(password, admin_password) == 0 && min_password_len[0] != '\0';
+}

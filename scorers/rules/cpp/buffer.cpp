@@ -139,3 +139,43 @@ void log_message(const char *user_msg)
     // ok: pb.cpp.format-string
     fprintf(stderr, "error: %s\n", user_msg);
 }
+
+// std::- and ::-qualified calls are the same functions (<cstring>, <cstdio>)
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+struct Label { char text[16]; };
+
+void qualified_copies(Label &l, const std::string &name, char *out, const char *msg)
+{
+    // ruleid: pb.cpp.strcpy-overflow
+    std::strcpy(l.text, name.c_str());
+    // ruleid: pb.cpp.strcpy-overflow
+    ::strcpy(l.text, name.c_str());
+    // ok: pb.cpp.strcpy-overflow
+    std::snprintf(l.text, sizeof(l.text), "%s", name.c_str());
+    // ruleid: pb.cpp.strcat-overflow
+    std::strcat(out, msg);
+    // ruleid: pb.cpp.sprintf-overflow
+    std::sprintf(out, "%s-%d", msg, 7);
+    // ruleid: pb.cpp.format-string
+    std::printf(msg);
+    // ruleid: pb.cpp.format-string
+    std::fprintf(stderr, name.c_str());
+    // ok: pb.cpp.format-string
+    std::printf("%s", msg);
+}
+
+std::string qualified_reads()
+{
+    char line[64];
+    char user[32];
+    // ruleid: pb.cpp.gets
+    std::gets(line);
+    // ruleid: pb.cpp.scanf-unbounded-string
+    std::sscanf(line, "%s", user);
+    // ok: pb.cpp.scanf-unbounded-string
+    std::sscanf(line, "%31s", user);
+    return user;
+}

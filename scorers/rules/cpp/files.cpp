@@ -45,3 +45,14 @@ void masks(void)
     // ok: pb.cpp.umask-zero
     umask(077);
 }
+
+#include <cstdio>
+
+std::FILE *qualified_temp()
+{
+    char name[L_tmpnam];
+    // ruleid: pb.cpp.insecure-tempfile
+    std::tmpnam(name);
+    // ok: pb.cpp.insecure-tempfile
+    return std::tmpfile();
+}

@@ -69,3 +69,18 @@ FILE *open_fixed(void)
     // ok: pb.cpp.path-traversal-literal-concat
     return fopen("/etc/app/config.ini", "r");
 }
+
+#include <cstdlib>
+#include <string>
+
+int qualified_shell(const std::string &dir)
+{
+    std::string cmd = "tar czf /backups/out.tgz " + dir;
+    // ruleid: pb.cpp.command-injection
+    int rc = std::system(cmd.c_str());
+    // ruleid: pb.cpp.command-injection
+    rc += ::system(cmd.c_str());
+    // ok: pb.cpp.command-injection
+    rc += std::system("sync");
+    return rc;
+}

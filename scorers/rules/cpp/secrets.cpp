@@ -43,3 +43,20 @@ void creds(ClientInfo &info)
     // ok: pb.cpp.hardcoded-credential
     std::string pw = std::getenv("APP_PASSWORD");
 }
+
+#include <cstdlib>
+#include <string>
+
+bool check_admin(const std::string &password)
+{
+    // ruleid: pb.cpp.hardcoded-credential
+    const std::string admin_password = "Adm1nP@ssw0rd!";
+    // ruleid: pb.cpp.hardcoded-credential
+    std::string account_token = "tok_9f8e7d6c5b4a";
+    // ok: pb.cpp.hardcoded-credential
+    const std::string min_password_length = "12chars";
+    // ok: pb.cpp.hardcoded-credential
+    const char *expected = std::getenv("ADMIN_PASSWORD");
+    return password == admin_password || (expected && password == expected) ||
+           account_token == min_password_length;
+}

@@ -13,6 +13,11 @@ function generateSessionId() {
   return "sess-" + Math.floor(Math.random() * 1e12);
 }
 
+function mfaCode() {
+  // ruleid: pb.javascript.insecure-random-security, pb.javascript.insecure-random
+  return String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+}
+
 function animate(star) {
   // ruleid: pb.javascript.insecure-random
   star.radius = Math.random() * 30;

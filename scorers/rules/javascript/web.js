@@ -68,6 +68,12 @@ app.get("/hello-safe", (req, res) => {
   res.send("<h1>Hello " + escapeHtml(req.query.name) + "</h1>");
 });
 
+app.get("/double", (req, res) => {
+  const n = Number.parseFloat(req.query.value);
+  // ok: pb.javascript.express-reflected-xss
+  res.send(String(n * 2));
+});
+
 app.get("/api/hello", (req, res) => {
   // ok: pb.javascript.express-reflected-xss
   res.json({ name: req.query.name });

@@ -55,6 +55,16 @@ def make_user():
     return password, salt, password2, api_key
 
 
+def one_time_code():
+    # ruleid: pb.python.insecure-random-security, pb.python.insecure-random
+    return f"{random.randint(0, 999999):06d}"
+
+
+def invite_code():
+    # ok: pb.python.insecure-random-security
+    return secrets.token_urlsafe(8)
+
+
 def simulation(items):
     # ruleid: pb.python.insecure-random
     random.shuffle(items)
