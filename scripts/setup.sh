@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command set-up: .venv with purpbench and everything its main job and tests use, at the
 # versions of requirements/lock.txt (regenerate with scripts/lock.sh); the analyzers' own
-# environment (scorers/static/analyzers.lock.txt); the embedded model, converted once; Debian's
+# environment (scorers/static/analyzers.lock.txt) and CyberSecEval's detector's
+# (scorers/static/icd.lock.txt); the embedded model, converted once; Debian's
 # chromium for the leaderboard's browser test. Nothing is compiled. Idempotent.
 #
 # torch is the CPU build, installed by pip so that pip's configuration decides where it comes
@@ -51,14 +52,18 @@ else
   "$UV" pip install --quiet -e ".[embedded,test,hf,leaderboard,train]"
 fi
 
-# The analyzers' environment and the embedded model's checkpoint, so the first run does not
-# build them. Both are in the purpbench cache (PURPBENCH_CACHE_DIR, default ~/.cache/purpbench).
+# The analyzers' environment, CyberSecEval's detector's own environment (codeshield, whose pins
+# clash with semgrep's and ours: scorers/static/icd.lock.txt) and the embedded model's
+# checkpoint, so the first run does not build them. All are in the purpbench cache
+# (PURPBENCH_CACHE_DIR, default ~/.cache/purpbench).
 .venv/bin/python - <<'PY'
 from harness.backends.embedded import converted_model_dir, default_model_path
 from harness.core.data import cache_root
+from scorers.static.icd_env import provision_icd
 from scorers.static.toolenv import provision
 
 print("setup: analyzers:", provision(cache_root()))
+print("setup: icd (codeshield):", provision_icd(cache_root()))
 print("setup: embedded model:", converted_model_dir(default_model_path()))
 PY
 
