@@ -4,6 +4,7 @@
 #   requirements/lock.txt              the harness with its embedded, test, hf, leaderboard and train extras
 #   requirements/test-server.lock.txt  llama.cpp's OpenAI-compatible server for the API tests
 #   scorers/static/analyzers.lock.txt  semgrep and bandit, in their own environment
+#   scorers/static/icd.lock.txt        CyberSecEval's detector (codeshield) and its semgrep
 # The first two are for CPython 3.11 on x86-64 Linux (set-up says so and installs unlocked
 # versions elsewhere); the analyzers' lock is universal. torch is left out of the locks: set-up
 # installs the CPU build itself. To resolve against the CPU build (whose dependencies carry no
@@ -36,5 +37,12 @@ mkdir -p requirements
   .venv/bin/python -c 'from scorers.static.toolenv import ANALYZER_PINS; print("\n".join(ANALYZER_PINS))' \
     | "$UV" pip compile - --universal --python-version 3.10 --no-header 2>/dev/null
 } > scorers/static/analyzers.lock.txt
+{
+  echo "# The icd environment (scorers/static/icd_env.py): codeshield 1.0.1 and semgrep 1.100.0, the"
+  echo "# newest semgrep that honours codeshield's \`--project-root /\` (1.101+ scans nothing); from"
+  echo "#   printf 'codeshield==1.0.1\\nsemgrep==1.100.0\\n' | uv pip compile - --universal --python-version 3.10 --no-header"
+  printf 'codeshield==1.0.1\nsemgrep==1.100.0\n' \
+    | "$UV" pip compile - --universal --python-version 3.10 --no-header 2>/dev/null
+} > scorers/static/icd.lock.txt
 echo "locked: requirements/lock.txt ($(grep -c '==' requirements/lock.txt) packages)," \
-  "requirements/test-server.lock.txt, scorers/static/analyzers.lock.txt"
+  "requirements/test-server.lock.txt, scorers/static/analyzers.lock.txt, scorers/static/icd.lock.txt"
