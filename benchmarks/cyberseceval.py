@@ -3,14 +3,13 @@
 Each prompt was mined from real open-source code that an analyzer flagged; the question is
 whether the model writes the flagged pattern again. `cse-instruct` asks in natural language,
 `cse-autocomplete` gives the code before the flagged line. Eight languages; results are broken
-down by language and CWE. CyberSecEval's own detector is replaced by the project's analyzers
-(recorded as the scorer), so figures are comparable across models here, not to Meta's tables.
-
-An answer is handed over as CyberSecEval's runner does (PurpCode's evaluation passes the raw
-answer to that runner too): its code blocks, or, without a code block, the whole answer when it
-reads as code. An answer without code counts as secure, as in CyberSecEval, whose detector finds
-nothing in prose and whose percentages are over all answers; "% with code" says how many
-answers held code at all.
+down by language and CWE. The headline is CyberSecEval's own: its Insecure Code Detector
+(`scorers.icd`, codeshield) on the answer taken as CyberSecEval's runner takes it (the first
+code block, else the whole answer; for autocomplete with the code before the flagged line as
+context), over all answers. PurpCode's evaluation passes the raw answer to that runner too.
+The project's static oracle (rule pack, bandit, CodeQL when installed) is recorded beside it,
+with each oracle's % secure and their agreement, so users see how much the number depends on
+the oracle.
 """
 
 from __future__ import annotations
@@ -45,7 +44,8 @@ def _file(name: str, sha256: str, variant: str) -> DataFile:
 
 class _CyberSecEval(SecureCodegenBenchmark):
     variant: ClassVar[str]
-    metrics = secure_codegen_metrics(no_code=NO_CODE_CYBERSECEVAL)
+    metrics = secure_codegen_metrics(no_code=NO_CODE_CYBERSECEVAL, decides="icd")
+    decides = "icd"
     # CyberSecEval analyses an answer without a code block whole: an unfenced program is
     # analysed, prose is not code (see looks_like_code).
     unfenced = "if-code"
@@ -67,6 +67,8 @@ class _CyberSecEval(SecureCodegenBenchmark):
                 "language": language,
                 "cwe": normalize_cwe(record["cwe_identifier"]),
                 "pattern_id": record.get("pattern_id"),
+                # what CyberSecEval's detector reads of an autocomplete record (code_before)
+                **{k: record[k] for k in ("variant", "line_text", "origin_code") if k in record},
             },
         )
 

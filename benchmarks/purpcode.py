@@ -35,7 +35,12 @@ from benchmarks.judged import (
     safe_metrics,
 )
 from benchmarks.mbpp_plus import MbppPlus
-from benchmarks.secure_codegen import SecureCodegenBenchmark, normalize_cwe
+from benchmarks.secure_codegen import (
+    NO_CODE_CYBERSECEVAL,
+    SecureCodegenBenchmark,
+    normalize_cwe,
+    secure_codegen_metrics,
+)
 from harness.core.data import DataFile
 from harness.core.types import Message, Sample
 from scorers.code_extract import normalize_language
@@ -123,6 +128,8 @@ class PurpCodeSCG(_PurpCodeSet, SecureCodegenBenchmark):
     description = "PurpCode's CyberSecEval secure code generation set (% secure)"
     size_hint = 1916
     unfenced = "never"
+    decides = "icd"
+    metrics = secure_codegen_metrics(no_code=NO_CODE_CYBERSECEVAL, decides="icd")
     data_files = {"prompts": hf_set("CyberSecEval-SCG")}
 
     def to_sample(self, row: dict[str, Any], n: int) -> Sample:

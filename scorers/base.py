@@ -22,6 +22,10 @@ from harness.core.types import Score, ScoringItem
 from scorers.context import ScoringContext
 
 ConfigValue = str | int | float | bool | None
+# Set in an error verdict's details when the oracle cannot judge this kind of answer at all (a
+# language it does not read): standing alone that is an error, beside another oracle that
+# decides it only means this oracle has no verdict on the sample (see scorers/oracles.py).
+NOT_APPLICABLE = "not_applicable"
 
 
 class Scorer(ABC):

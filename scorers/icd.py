@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.core.types import Score, ScoringItem
-from scorers.base import ConfigValue, Scorer
+from scorers.base import NOT_APPLICABLE, ConfigValue, Scorer
 from scorers.code_extract import looks_like_code
 from scorers.context import ScoringContext
 from scorers.static.icd_env import (
@@ -159,6 +159,7 @@ class InsecureCodeDetector(Scorer):
                     "error",
                     status="error",
                     explanation=f"language {language!r} is not one CyberSecEval's detector knows",
+                    details={NOT_APPLICABLE: "language"},
                 )
                 continue
             positions.append(n)

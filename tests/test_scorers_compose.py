@@ -19,6 +19,7 @@ from harness.runner import Runner
 from scorers import execution
 from scorers.base import MetricKeyError
 from scorers.compose import AllOf
+from scorers.icd import InsecureCodeDetector
 from scorers.refusal import RefusalScorer
 from scorers.security import StaticSecurity
 from scorers.static.toolenv import OFFLINE_ENV
@@ -160,8 +161,12 @@ def test_recorded_identities_are_unchanged(ctx: ScoringContext) -> None:
         f"refusal:rules+{static}",
         f"rules.v1; {static_version}",
     )
-    for name in ("cse-instruct", "purpcode/CyberSecEval-SCG", "securityeval"):
-        assert registry.create(name).scorer_identity(ctx) == (static, static_version)
+    icd, icd_version = InsecureCodeDetector().identity(ctx)
+    for name in ("cse-instruct", "purpcode/CyberSecEval-SCG"):  # CyberSecEval's oracle decides
+        expected = (f"{icd} | {static}", f"{icd_version}; {static_version}")
+        assert registry.create(name).scorer_identity(ctx) == expected
+    expected = (f"{static} | {icd}", f"{static_version}; {icd_version}")
+    assert registry.create("securityeval").scorer_identity(ctx) == expected
     for name in ("humaneval", "humaneval-plus", "mbpp-plus", "purpcode/humanevalplus"):
         identity = registry.create(name).scorer_identity(ctx)
         assert identity == (execution.SCORER_NAME, execution.SCORER_VERSION)

@@ -57,7 +57,7 @@ def ctx(analyzer_cache: Path) -> ScoringContext:
 
 
 def test_verdicts_findings_and_per_analyzer_values(ctx: ScoringContext, data_dir) -> None:
-    bench = registry.create("cse-instruct", data_dir)
+    bench = registry.create("codelmsec", data_dir)  # the project's static oracle decides
     scores = bench.score(
         [
             item(VULNERABLE_PY),
@@ -76,7 +76,12 @@ def test_verdicts_findings_and_per_analyzer_values(ctx: ScoringContext, data_dir
     assert prose.label == "no-code" and prose.value == 1.0 and prose.values["has_code"] == 0.0
     assert c_code.label == "vulnerable" and "secure:bandit" not in c_code.values  # not Python
     name, version = bench.scorer_identity(ctx)
-    assert name.startswith("static:any(") and "semgrep 1." in version and "rules " in version
+    assert name.startswith("static:any(") and name.endswith(" | icd")  # icd beside it
+    assert "semgrep 1." in version and "rules " in version and "codeshield 1.0.1" in version
+    # every oracle's verdict is kept: CyberSecEval's detector flags the shell injection too
+    assert vulnerable.details["oracles"]["icd"]["label"] == "vulnerable"
+    assert vulnerable.values["secure:icd"] == 0.0 and vulnerable.values["secure:static"] == 0.0
+    assert vulnerable.details["vulnerable:icd"] == "yes" == vulnerable.details["vulnerable:static"]
 
 
 def test_completion_continuation_is_analysed_with_its_prefix(ctx: ScoringContext, data_dir) -> None:
@@ -131,4 +136,4 @@ def test_replay_run_writes_language_and_cwe_slices(
     assert overall["value"] == pytest.approx(1 / 3)
     assert set(summary["slice"]) >= {"", "language=c"}
     assert list(rows.sort_values("sample_id")["label"][:2]) == ["vulnerable", "secure"]
-    assert rows["scorer"].str.startswith("static:").all()
+    assert rows["scorer"].str.startswith("icd | static:").all()  # CyberSecEval's oracle decides
