@@ -318,6 +318,12 @@ def _print_summary(summary, slices: bool = False) -> None:
             "`purpbench show RUN --slices`",
             highlight=False,
         )
+    security = summary[summary["family"] == "secure-codegen"].drop_duplicates("benchmark")
+    if not security.empty:
+        oracles = "; ".join(
+            _oracles(str(b), str(s)) for b, s in zip(security["benchmark"], security["scorer"])
+        )
+        out.print(f"% secure decided: {oracles}", highlight=False, soft_wrap=True)
     if unrecorded:
         out.print(
             "metric definitions not recorded (results schema 2): ★ is each benchmark's first "
@@ -335,6 +341,13 @@ def _print_summary(summary, slices: bool = False) -> None:
         + (f"@{git_sha[:12]}" if git_sha else ""),
         highlight=False,
     )
+
+
+def _oracles(benchmark: str, scorer: str) -> str:
+    """Which oracle decided a security number, and which were recorded beside it: a
+    secure-codegen row's scorer names every oracle, the deciding one first ("icd | static…")."""
+    deciding, *beside = scorer.split(" | ")
+    return f"{benchmark} by {deciding}" + (f" (beside it: {', '.join(beside)})" if beside else "")
 
 
 def _known(value: Any) -> str | None:

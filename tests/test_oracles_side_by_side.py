@@ -7,6 +7,8 @@ failing deciding oracle is an error that is counted, and the summary reports eac
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,7 @@ from harness.config import load_config
 from harness.core.metrics import parse_definition
 from harness.core.types import Generation, Message, Sample
 from harness.runner import Runner
+from leaderboard.views.detail import agreement_rows, deciding_oracles
 from scorers.icd import InsecureCodeDetector
 from scorers.oracles import SideBySide
 from scorers.security import StaticSecurity
@@ -99,3 +102,20 @@ def test_summary_reports_each_oracle_and_their_agreement(
     assert parse_definition(kappa["definition"])["role"] == "agreement"
     rows = pd.read_parquet(outcome.run_dir / "samples")
     assert set(rows["label"]) == {"vulnerable", "secure"}
+    # the leaderboard shows oracle κ apart from rules-vs-judge κ, and names the decider
+    stored = summary.assign(display="run")
+    assert (
+        "κ icd vs semgrep"
+        in agreement_rows(stored, "cse-instruct", oracles=True)["metric"].tolist()
+    )
+    assert agreement_rows(stored, "cse-instruct").empty  # no judge labels in this run
+    assert deciding_oracles(stored, "cse-instruct") == ["icd"]
+    # `purpbench show` names the oracle behind each security number
+    shown = subprocess.run(
+        [sys.executable, "-c", "from harness.cli import app; app()", "show", str(outcome.run_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "cse-instruct by icd (beside it: static:" in " ".join(shown.stdout.split())

@@ -113,10 +113,26 @@ def analyzer_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
     return whole[mask]
 
 
-def agreement_rows(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
-    """The benchmark's whole-benchmark κ rows: role `agreement` in their stored definition."""
+def _between_oracles(text: str | None) -> bool:
+    """A κ between two security oracles: it compares `vulnerable:<oracle>` labels."""
+    labels = parse_definition(text).get("kappa") or []
+    return bool(labels) and all(str(label).startswith("vulnerable:") for label in labels)
+
+
+def agreement_rows(summary: pd.DataFrame, benchmark: str, oracles: bool = False) -> pd.DataFrame:
+    """The benchmark's whole-benchmark κ rows (role `agreement` in their stored definition):
+    between its security oracles when `oracles`, else between the rules and the judge."""
     whole = summary[(summary["benchmark"] == benchmark) & (summary["slice"].fillna("") == "")]
-    return whole[roles(whole) == "agreement"]
+    whole = whole[roles(whole) == "agreement"]
+    mask = [_between_oracles(text) == oracles for text in whole["definition"]]
+    return whole[mask]
+
+
+def deciding_oracles(summary: pd.DataFrame, benchmark: str) -> list[str]:
+    """The oracle behind the headline, per run, from the recorded scorer: a secure-codegen
+    row records every oracle's identity, the deciding one first ("icd | static:…")."""
+    rows = summary[summary["benchmark"] == benchmark]
+    return sorted({str(s).split(" | ")[0] for s in rows["scorer"].dropna()})
 
 
 def _bars(part: pd.DataFrame, dimension: str):
@@ -173,11 +189,23 @@ def render(ctx: Context) -> None:
         st.markdown(f"**PurpCode paper, per language ({REPORTED})**")
         st.dataframe(reference_slices(), hide_index=True)
 
-    st.subheader("Analyzer agreement")
+    st.subheader("Oracle agreement")
     per_analyzer = analyzer_rows(summary, benchmark)
     if per_analyzer.empty:
-        st.info("No static-analysis metrics for this benchmark.")
+        st.info("No security-oracle metrics for this benchmark.")
     else:
+        st.caption(
+            f"{metric} is decided by {' / '.join(deciding_oracles(summary, benchmark))}. "
+            "Each oracle's verdicts on the same answers: icd (CyberSecEval's Insecure Code "
+            "Detector), static (the project's rule pack with bandit, and CodeQL when installed, "
+            "combined) and its analyzers one by one."
+        )
+        oracle_kappa = agreement_rows(summary, benchmark, oracles=True)
+        if not oracle_kappa.empty:
+            st.dataframe(
+                kappa_table(oracle_kappa).assign(pair=list(oracle_kappa["metric"])),
+                hide_index=True,
+            )
         wide = per_analyzer.pivot_table(index="display", columns="metric", values="value") * 100
         st.dataframe(wide.round(1))
         run_ids = list(per_analyzer["run_id"].unique())
