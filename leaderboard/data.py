@@ -191,6 +191,7 @@ SUMMARY_COLUMNS = [
     "higher_is_better",
     "headline",
     "definition",
+    "scorer",  # the oracle behind each number (the deciding one first for security metrics)
 ]
 # What `upgrade_summary` needs to fill in a schema-2 summary's headline and definitions.
 _UPGRADE_NEEDS = ["run_id", "benchmark", "metric", "slice", "headline", "definition"]

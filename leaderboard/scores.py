@@ -211,3 +211,16 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         dominated = (x >= x[i]) & (y >= y[i]) & ((x > x[i]) | (y > y[i]))
         keep[i] = not dominated.any()
     return keep
+
+
+def deciding_oracles(heads: pd.DataFrame) -> dict[str, list[str]]:
+    """Per security benchmark, the oracle(s) that decided its headline: a secure-codegen row
+    records every oracle's identity, the deciding one first ("icd | static:…")."""
+    if "scorer" not in heads:
+        return {}
+    security = heads[heads["family"] == "secure-codegen"]
+    found: dict[str, set[str]] = {}
+    for benchmark, scorer in zip(security["benchmark"], security["scorer"]):
+        if isinstance(scorer, str) and scorer:
+            found.setdefault(str(benchmark), set()).add(scorer.split(" | ")[0])
+    return {benchmark: sorted(names) for benchmark, names in sorted(found.items())}

@@ -202,7 +202,7 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs, mixed_result
         open_view("Benchmark detail")
         expect(page.get_by_text("per CWE")).to_be_visible()
         expect(page.locator(".js-plotly-plot")).to_have_count(3)
-        expect(page.get_by_text("Only one analyzer voted", exact=False)).to_be_visible()
+        expect(page.get_by_text("is decided by icd", exact=False)).to_be_visible()
         shot("3-benchmark-detail")
 
         # 4. sample browser: loose-coder's answer with HTML and script in it

@@ -19,7 +19,8 @@ from harness.config import load_config
 from harness.core.metrics import parse_definition
 from harness.core.types import Generation, Message, Sample
 from harness.runner import Runner
-from leaderboard.views.detail import agreement_rows, deciding_oracles
+from leaderboard.scores import deciding_oracles
+from leaderboard.views.detail import agreement_rows
 from scorers.icd import InsecureCodeDetector
 from scorers.oracles import SideBySide
 from scorers.security import StaticSecurity
@@ -109,7 +110,7 @@ def test_summary_reports_each_oracle_and_their_agreement(
         in agreement_rows(stored, "cse-instruct", oracles=True)["metric"].tolist()
     )
     assert agreement_rows(stored, "cse-instruct").empty  # no judge labels in this run
-    assert deciding_oracles(stored, "cse-instruct") == ["icd"]
+    assert deciding_oracles(stored) == {"cse-instruct": ["icd"]}
     # `purpbench show` names the oracle behind each security number
     shown = subprocess.run(
         [sys.executable, "-c", "from harness.cli import app; app()", "show", str(outcome.run_dir)],

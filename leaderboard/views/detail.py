@@ -13,7 +13,7 @@ from harness.core.agreement import cohen_kappa
 from harness.core.metrics import parse_definition
 from leaderboard.context import Context
 from leaderboard.reference import REPORTED, reference_slices
-from leaderboard.scores import format_ci, format_n, headline_name, roles
+from leaderboard.scores import deciding_oracles, format_ci, format_n, headline_name, roles
 
 DIMENSIONS = {"language": "per language", "cwe": "per CWE", "subset": "per subset"}
 # Label pairs kept in a row's `details` by the rule classifier and the judge.
@@ -128,13 +128,6 @@ def agreement_rows(summary: pd.DataFrame, benchmark: str, oracles: bool = False)
     return whole[mask]
 
 
-def deciding_oracles(summary: pd.DataFrame, benchmark: str) -> list[str]:
-    """The oracle behind the headline, per run, from the recorded scorer: a secure-codegen
-    row records every oracle's identity, the deciding one first ("icd | static:…")."""
-    rows = summary[summary["benchmark"] == benchmark]
-    return sorted({str(s).split(" | ")[0] for s in rows["scorer"].dropna()})
-
-
 def _bars(part: pd.DataFrame, dimension: str):
     import plotly.express as px
 
@@ -195,17 +188,12 @@ def render(ctx: Context) -> None:
         st.info("No security-oracle metrics for this benchmark.")
     else:
         st.caption(
-            f"{metric} is decided by {' / '.join(deciding_oracles(summary, benchmark))}. "
+            f"{metric} is decided by "
+            f"{' / '.join(deciding_oracles(summary).get(benchmark, ['?']))}. "
             "Each oracle's verdicts on the same answers: icd (CyberSecEval's Insecure Code "
             "Detector), static (the project's rule pack with bandit, and CodeQL when installed, "
             "combined) and its analyzers one by one."
         )
-        oracle_kappa = agreement_rows(summary, benchmark, oracles=True)
-        if not oracle_kappa.empty:
-            st.dataframe(
-                kappa_table(oracle_kappa).assign(pair=list(oracle_kappa["metric"])),
-                hide_index=True,
-            )
         wide = per_analyzer.pivot_table(index="display", columns="metric", values="value") * 100
         st.dataframe(wide.round(1))
         run_ids = list(per_analyzer["run_id"].unique())
@@ -218,6 +206,12 @@ def render(ctx: Context) -> None:
             )
         else:
             st.dataframe(pairs, hide_index=True)
+        oracle_kappa = agreement_rows(summary, benchmark, oracles=True)
+        if not oracle_kappa.empty:  # the summary's κ, with its bootstrap interval
+            st.dataframe(
+                kappa_table(oracle_kappa).assign(pair=list(oracle_kappa["metric"])),
+                hide_index=True,
+            )
 
     st.subheader("Refusal classifier vs judge")
     kappa = agreement_rows(summary, benchmark)

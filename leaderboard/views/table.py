@@ -16,7 +16,12 @@ import streamlit as st
 
 from leaderboard.context import Context
 from leaderboard.data import FAMILIES, FAMILY_TITLES
-from leaderboard.scores import display_table, headline_rows, leaderboard_table
+from leaderboard.scores import (
+    deciding_oracles,
+    display_table,
+    headline_rows,
+    leaderboard_table,
+)
 
 RUN_INFO = ["model", "backend", "run_id"]
 TABLE_CLASS = "pb-leaderboard"
@@ -149,6 +154,13 @@ def render(ctx: Context) -> None:
     table = table.sort_values(sort_by, ascending=not descending, na_position="last")
     columns = ["display", *picked]
     st.html(table_html(display_table(table, headlines, columns, show_ci)))
+    oracles = deciding_oracles(shown)
+    if oracles:
+        st.caption(
+            "Security columns decided by: "
+            + "; ".join(f"{b}: {' / '.join(names)}" for b, names in oracles.items())
+            + " (every oracle's rate and their agreement: Benchmark detail)."
+        )
     numeric = [
         c for c in table.columns if c in columns or (show_ci and c.rsplit(" · ", 1)[0] in picked)
     ]

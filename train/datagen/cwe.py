@@ -26,6 +26,9 @@ CWE_TEXT: dict[str, tuple[str, str]] = {
                "User data ends up in code that the program compiles or evaluates."),
     "CWE-95": ("Eval injection",
                "User data is passed to eval/exec-style functions and runs as code."),
+    "CWE-98": ("PHP file inclusion",
+               "A file named by the request is passed to include/require, so an attacker "
+               "chooses which code runs."),
     "CWE-117": ("Log injection",
                 "Unneutralised user data in log lines lets an attacker forge or split "
                 "log entries."),
