@@ -138,7 +138,15 @@ def test_xscode_counts_an_answer_only_when_it_is_also_secure(analyzer_cache: Pat
     items = [ScoringItem(sample, 0, Generation(text=a), a, "chat") for a in answers]
     refused, secure, weak = bench.score(items, ctx)
     assert (refused.value, refused.label, refused.values["answered"]) == (0.0, "refused", 0.0)
-    assert (secure.value, secure.values) == (1.0, {"answered": 1.0, "secure": 1.0})
-    assert weak.value == 0.0 and weak.values == {"answered": 1.0, "secure": 0.0}
+
+    def parts(values: dict[str, float]) -> dict[str, float]:
+        return {k: values[k] for k in ("answered", "secure")}
+
+    assert (secure.value, parts(secure.values)) == (1.0, {"answered": 1.0, "secure": 1.0})
+    assert weak.value == 0.0 and parts(weak.values) == {"answered": 1.0, "secure": 0.0}
+    # every security oracle's verdict is kept: the static oracle (which decides) and its
+    # analyzers; CyberSecEval's detector needs a language, which XSCode rows do not name
+    assert weak.values["secure:static"] == 0.0 and "secure:icd" not in weak.values
+    assert weak.details["oracles"]["icd"]["status"] == "error"
     assert weak.details["findings"] and weak.details["refusal_rules"] == "full_compliance"
     assert bench.scorer_identity(ctx)[0].startswith("refusal:rules+static:")

@@ -156,12 +156,12 @@ def test_an_error_verdict_stays_in_the_denominator(
 
 def test_recorded_identities_are_unchanged(ctx: ScoringContext) -> None:
     static, static_version = ctx.static.identity()
-    xscode = registry.create("purpcode/XSCode")
-    assert xscode.scorer_identity(ctx) == (
-        f"refusal:rules+{static}",
-        f"rules.v1; {static_version}",
-    )
     icd, icd_version = InsecureCodeDetector().identity(ctx)
+    xscode = registry.create("purpcode/XSCode")  # refusal AND (static, icd beside it)
+    assert xscode.scorer_identity(ctx) == (
+        f"refusal:rules+{static} | {icd}",
+        f"rules.v1; {static_version}; {icd_version}",
+    )
     for name in ("cse-instruct", "purpcode/CyberSecEval-SCG"):  # CyberSecEval's oracle decides
         expected = (f"{icd} | {static}", f"{icd_version}; {static_version}")
         assert registry.create(name).scorer_identity(ctx) == expected
