@@ -27,8 +27,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -38,9 +36,8 @@ from typing import Any
 from scorers.static.toolenv import (
     COMPLETE_MARKER,
     OFFLINE_ENV,
-    PROVISION_TIMEOUT_S,
     ToolUnavailable,
-    _uv,
+    build_venv,
     run_tool,
 )
 
@@ -99,45 +96,8 @@ def provision_icd(cache_dir: Path) -> Path:
 
 
 def _build(target: Path) -> None:
-    # Built in place (a venv cannot be moved: its scripts name its interpreter), the marker
-    # written last, so a crashed build is redone rather than half-used.
-    if target.exists():
-        shutil.rmtree(target)
-    python = sys.executable or shutil.which("python3") or "python3"
     requirements = ["-r", str(ICD_LOCK)] if ICD_LOCK.is_file() else list(ICD_PINS)
-    target_python = str(target / "bin" / "python")
-    uv = _uv()
-    if uv is not None:
-        steps = [
-            ("venv", [uv, "venv", "--quiet", "--python", python, str(target)]),
-            (
-                "install",
-                [uv, "pip", "install", "--quiet", "--python", target_python, *requirements],
-            ),
-        ]
-    else:
-        quiet = ["--disable-pip-version-check", "--no-input", "--quiet"]
-        steps = [
-            ("venv", [python, "-m", "venv", str(target)]),
-            ("pip install", [target_python, "-m", "pip", "install", *quiet, *requirements]),
-        ]
-    steps.append(("import check", [target_python, "-c", _IMPORT_CHECK]))
-    for step, cmd in steps:
-        try:
-            done = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=PROVISION_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            shutil.rmtree(target, ignore_errors=True)
-            raise ToolUnavailable(f"could not provision codeshield in {target}: {exc}") from exc
-        if done.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            tail = (done.stderr or done.stdout).strip().splitlines()
-            raise ToolUnavailable(
-                f"could not provision codeshield ({' '.join(ICD_PINS)}) in {target}: "
-                f"{step} failed: {tail[-1] if tail else 'no output'}"
-            )
-    (target / COMPLETE_MARKER).write_text("\n".join(ICD_PINS) + "\n")
+    build_venv(target, requirements, "codeshield", ICD_PINS, check=["-c", _IMPORT_CHECK])
 
 
 def locate(cache_dir: Path, env_dir: Path | None = None) -> Path:

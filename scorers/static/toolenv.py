@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,22 @@ def provision(cache_dir: Path) -> Path:
 
 
 def _build(target: Path) -> None:
-    # The venv is built in place (console scripts hard-code their interpreter's path, so a
-    # venv cannot be renamed afterwards); the marker written last makes it count as complete.
+    build_venv(target, _requirements(), "static analyzers", ANALYZER_PINS)
+
+
+def build_venv(
+    target: Path,
+    requirements: Sequence[str],
+    what: str,
+    pins: Sequence[str],
+    check: Sequence[str] = (),
+) -> None:
+    """A tool's own virtual environment at `target`, from `requirements` (uv when present),
+    then `check` run with its python; ToolUnavailable with one line naming the failed step.
+
+    Built in place (console scripts hard-code their interpreter's path, so a venv cannot be
+    renamed afterwards); the marker written last makes it count as complete, so a crashed
+    build is redone rather than half-used."""
     if target.exists():
         shutil.rmtree(target)
     python = sys.executable or shutil.which("python3") or "python3"
@@ -97,15 +112,17 @@ def _build(target: Path) -> None:
             ("venv", [uv, "venv", "--quiet", "--python", python, str(target)]),
             (
                 "install",
-                [uv, "pip", "install", "--quiet", "--python", target_python, *_requirements()],
+                [uv, "pip", "install", "--quiet", "--python", target_python, *requirements],
             ),
         ]
     else:
         quiet = ["--disable-pip-version-check", "--no-input", "--quiet"]
         steps = [
             ("venv", [python, "-m", "venv", str(target)]),
-            ("pip install", [target_python, "-m", "pip", "install", *quiet, *_requirements()]),
+            ("pip install", [target_python, "-m", "pip", "install", *quiet, *requirements]),
         ]
+    if check:
+        steps.append(("import check", [target_python, *check]))
     for step, cmd in steps:
         try:
             done = subprocess.run(
@@ -113,17 +130,15 @@ def _build(target: Path) -> None:
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             shutil.rmtree(target, ignore_errors=True)
-            raise ToolUnavailable(
-                f"could not provision static analyzers in {target}: {exc}"
-            ) from exc
+            raise ToolUnavailable(f"could not provision {what} in {target}: {exc}") from exc
         if done.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             tail = (done.stderr or done.stdout).strip().splitlines()
             raise ToolUnavailable(
-                f"could not provision static analyzers ({' '.join(ANALYZER_PINS)}) in {target}: "
+                f"could not provision {what} ({' '.join(pins)}) in {target}: "
                 f"{step} failed: {tail[-1] if tail else 'no output'}"
             )
-    (target / COMPLETE_MARKER).write_text("\n".join(ANALYZER_PINS) + "\n")
+    (target / COMPLETE_MARKER).write_text("\n".join(pins) + "\n")
 
 
 def _uv() -> str | None:
