@@ -137,6 +137,6 @@ def run_driver(python: Path, payload: dict[str, Any], *, timeout: float) -> dict
             raise ToolUnavailable(f"codeshield driver timed out after {timeout:.0f} s")
         if done.returncode != 0 or not reply.is_file():
             raise ToolUnavailable(done.failure("codeshield driver"))
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):  # unreadable or not JSON
             return json.loads(reply.read_text(encoding="utf-8"))
         raise ToolUnavailable("codeshield driver wrote no readable reply")
