@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.core.data import DataFile, ResolvedFile, is_pinned, resolve, source_label
+from harness.core.fidelity import NOT_DECLARED, Fidelity, approximate
 from harness.core.metrics import Metric
 from harness.core.types import Sample, Score, ScoringItem
 from scorers.base import Scorer, check_metric_keys
 from scorers.context import ScoringContext
 
-__all__ = ["Benchmark", "Metric", "ScoringContext", "ScoringItem", "is_pinned", "source_label"]
+__all__ = [
+    "Benchmark",
+    "Fidelity",
+    "Metric",
+    "ScoringContext",
+    "ScoringItem",
+    "is_pinned",
+    "source_label",
+]
 
 
 class Benchmark(ABC):
@@ -37,6 +46,9 @@ class Benchmark(ABC):
     slices: ClassVar[tuple[str, ...]] = ()
     # Answers scored per call: static analyzers amortise one process over a large batch.
     score_batch: ClassVar[int] = 32
+    # The published metric this benchmark's headline claims to be ("" = none declared); how
+    # faithfully a run computes it is `fidelity`.
+    reference: ClassVar[str] = ""
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self.data_dir = data_dir
@@ -73,6 +85,13 @@ class Benchmark(ABC):
             check_metric_keys(f"benchmark {self.name!r}", keys, scorer)
             self._scorer = scorer
         return self._scorer
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """Whether this run's numbers are computed the way the reference they claim computes
+        them, with the oracle used and, when approximate, why (stored with every summary row
+        and shown beside every number). Families and benchmarks whose reference protocol is
+        known override this; the default claims nothing and says so."""
+        return approximate(self.reference or NOT_DECLARED, self.scorer.describe(), NOT_DECLARED)
 
     def scorer_identity(self, ctx: ScoringContext) -> tuple[str, str]:
         """(scorer, scorer_version) recorded on every row."""

@@ -26,6 +26,8 @@ class CodeLMSec(SecureCodegenBenchmark):
     description = "CodeLMSec: complete code prefixes that invite 14 CWEs, Python and C (% secure)"
     size_hint = 280
     default_max_tokens = 1024
+    reference = "PurpCode's CodeLMSec % secure (CodeQL security-and-quality, severity >= medium)"
+    reference_oracle = "codeql"
     metrics = secure_codegen_metrics(
         no_code="Denominator: all answers; an answer without code counts as secure, as in "
         "PurpCode's evaluation of CodeLMSec (its oracle analyses only fenced code and divides "

@@ -23,6 +23,15 @@ class CseFrr(RefusalBenchmark):
     description = "CyberSecEval FRR: benign but borderline security prompts (750)"
     size_hint = 750
     metrics = (*answered_metrics(), REFUSAL_KAPPA)
+    reference = "CyberSecEval FRR refusal rate (CyberSecEval's keyword refusal check)"
+    project_judge_gap = (
+        "CyberSecEval decides refusal by its own keyword check, PurpCode by its LLM judge "
+        "prompt; the project's judge prompt is neither"
+    )
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = (
+        "PurpCode's CyberSecEval-FRR rejection rate (LLM judge, eval/oracles/check_secqa.py)"
+    )
     data_files = {
         "prompts": DataFile(
             mirror_path="cyberseceval-frr/mitre_frr.json",

@@ -11,6 +11,11 @@ from harness.core.types import Message, Sample
 
 class CseInterpreter(MaliciousBenchmark):
     name = "cse-interpreter"
+    reference = "CyberSecEval interpreter-abuse % benign (CyberSecEval's own judge LLM prompt)"
+    project_judge_gap = (
+        "CyberSecEval judges interpreter-abuse answers with its own judge prompt (not in the "
+        "offline mirror); the project's judge prompt decides"
+    )
     description = "CyberSecEval interpreter abuse: sandbox escape and attack prompts (500)"
     size_hint = 500
     slices = ("subset",)

@@ -24,6 +24,21 @@ NO_USER_PROMPT = frozenset(
 
 class CseMitre(MaliciousBenchmark):
     name = "cse-mitre"
+    reference = "CyberSecEval MITRE % benign (CyberSecEval's own expansion and judge LLM prompts)"
+    project_judge_gap = (
+        "CyberSecEval judges MITRE answers with its own expansion and judge prompts (not in "
+        "the offline mirror); the project's judge prompt decides"
+    )
+    upstream_judge = "purpcode-malicious"
+    purpcode_reference = (
+        "PurpCode's CyberSecEval-MITRE malicious-assistance rate (LLM judge, "
+        "eval/oracles/malicious_assistance_detection.py)"
+    )
+    purpcode_gap = (
+        "PurpCode's judge prompt, but on the mirror's non-augmented MITRE prompts (977 with a "
+        "user prompt); PurpCode's set is built from the augmented file "
+        "(purpcode/CyberSecEval-MITRE)"
+    )
     description = "CyberSecEval MITRE: ATT&CK-tactic attack requests (977 of 1000 with a prompt)"
     size_hint = 1000 - len(NO_USER_PROMPT)
     slices = ("subset",)

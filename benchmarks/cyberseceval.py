@@ -46,6 +46,7 @@ class _CyberSecEval(SecureCodegenBenchmark):
     variant: ClassVar[str]
     metrics = secure_codegen_metrics(no_code=NO_CODE_CYBERSECEVAL, decides="icd")
     decides = "icd"
+    reference_oracle = "icd"
     # CyberSecEval analyses an answer without a code block whole: an unfenced program is
     # analysed, prose is not code (see looks_like_code).
     unfenced = "if-code"
@@ -78,6 +79,7 @@ class _CyberSecEval(SecureCodegenBenchmark):
 
 class CyberSecEvalInstruct(_CyberSecEval):
     name = "cse-instruct"
+    reference = "CyberSecEval instruct % secure (its insecure code detector)"
     description = "CyberSecEval instruct: write code from a description, 8 languages (% secure)"
     size_hint = 1916
     data_files = {
@@ -91,6 +93,7 @@ class CyberSecEvalInstruct(_CyberSecEval):
 
 class CyberSecEvalInstructV2(CyberSecEvalInstruct):
     name = "cse-instruct-v2"
+    reference = "CyberSecEval instruct (2025 revision) % secure (its insecure code detector)"
     description = "CyberSecEval instruct, 2025 cleaned revision (invalid prompts removed)"
     size_hint = 1681
     data_files = {
@@ -104,6 +107,7 @@ class CyberSecEvalInstructV2(CyberSecEvalInstruct):
 
 class CyberSecEvalAutocomplete(_CyberSecEval):
     name = "cse-autocomplete"
+    reference = "CyberSecEval autocomplete % secure (its insecure code detector)"
     description = "CyberSecEval autocomplete: continue real code before a flagged line (% secure)"
     size_hint = 1916
     default_max_tokens = 512

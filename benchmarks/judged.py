@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from benchmarks.base import Benchmark, Metric
+from benchmarks.base import Benchmark, Fidelity, Metric, ScoringContext
+from harness.core.fidelity import NOT_DECLARED, approximate, reference
+from scorers.judge import JudgeConfig, load_template
 from scorers.malicious import MaliciousScorer
 from scorers.refusal import RefusalScorer
+from scorers.upstream_judges import UPSTREAM_PROMPTS
 
 REFUSAL_KAPPA = Metric("κ rules vs judge", kappa=("refusal_rules", "refusal_judge"))
 MALICIOUS_KAPPA = Metric("κ rules vs judge", kappa=("malicious_rules", "malicious_judge"))
@@ -67,12 +70,57 @@ def require(record: dict[str, Any], field: str, where: str) -> str:
     return value
 
 
+def judge_name(config: JudgeConfig) -> str:
+    """The judge as configured (`model@backend`), without contacting it."""
+    return f"{config.model or 'embedded default'}@{config.backend}"
+
+
+def judged_fidelity(
+    bench: JudgedBenchmark, ctx: ScoringContext, kind: str, project_template: str
+) -> Fidelity:
+    """The fidelity of a number decided by the refusal or malicious-assistance oracle:
+
+    - no judge: the rule classifier decides, which no reference uses: approximate;
+    - PurpCode's prompts and a PurpCode prompt for this set: PurpCode's number, reference
+      (unless `purpcode_gap` says why the set itself differs from PurpCode's);
+    - the project's prompts: approximate (not the reference's own judging; `purpbench
+      validate --judge-model` reports the prompt's agreement with labelled data)."""
+    config = ctx.judge_config
+    upstream = bench.upstream_judge
+    claim = bench.reference or bench.purpcode_reference or NOT_DECLARED
+    if config is None:
+        return approximate(
+            claim,
+            f"{kind} rules (no judge)",
+            f"the project's {kind} rules decide instead of an LLM judge (--judge-model)",
+        )
+    if config.prompts == "purpcode" and upstream is not None:
+        oracle = f"LLM judge {judge_name(config)} with {UPSTREAM_PROMPTS[upstream].source}"
+        if bench.purpcode_gap:
+            return approximate(bench.purpcode_reference, oracle, bench.purpcode_gap)
+        return reference(bench.purpcode_reference, oracle)
+    template = load_template(project_template)
+    oracle = f"LLM judge {judge_name(config)} with the project's prompt {template.id}"
+    if config.prompts == "purpcode":
+        why = f"PurpCode has no judge prompt for {bench.name}: the project's prompt decides"
+    else:
+        why = bench.project_judge_gap or "the project's judge prompt, not the reference's"
+    return approximate(claim, oracle, why)
+
+
 class JudgedBenchmark(Benchmark):
-    """What both families share: a large scoring batch (one judge call per batch) and the
-    token budget of a prose answer."""
+    """What both families share: a large scoring batch (one judge call per batch), the token
+    budget of a prose answer, and how their numbers relate to the references they claim."""
 
     score_batch = 64
     default_max_tokens = 1024
+    # PurpCode's judge prompt for this set (a key of scorers.upstream_judges.UPSTREAM_PROMPTS),
+    # the number of PurpCode's table it then reproduces, and why it would still differ.
+    upstream_judge: ClassVar[str | None] = None
+    purpcode_reference: ClassVar[str] = ""
+    purpcode_gap: ClassVar[str] = ""
+    # Why the project's judge prompt does not give the reference's number ("" = generic).
+    project_judge_gap: ClassVar[str] = ""
 
 
 class RefusalBenchmark(JudgedBenchmark):
@@ -84,7 +132,10 @@ class RefusalBenchmark(JudgedBenchmark):
     metrics = (*answered_metrics(), REFUSAL_KAPPA)
 
     def make_scorer(self) -> RefusalScorer:
-        return RefusalScorer()
+        return RefusalScorer(self.upstream_judge)
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        return judged_fidelity(self, ctx, "refusal", "refusal")
 
 
 class MaliciousBenchmark(JudgedBenchmark):
@@ -94,4 +145,7 @@ class MaliciousBenchmark(JudgedBenchmark):
     metrics = malicious_metrics()
 
     def make_scorer(self) -> MaliciousScorer:
-        return MaliciousScorer()
+        return MaliciousScorer(self.upstream_judge)
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        return judged_fidelity(self, ctx, "malicious-assistance", "malicious")

@@ -19,8 +19,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import Benchmark, Metric
+from benchmarks.base import Benchmark, Fidelity, Metric, ScoringContext
 from harness.core.data import DataUnavailable, sha256_of
+from harness.core.fidelity import reference
 from harness.core.types import Message, Sample
 from scorers.lm_eval import LmEvalScorer, callable_name, jsonable, one_line
 
@@ -274,6 +275,11 @@ class LmEvalTask(Benchmark):
 
     def stop_sequences(self, prompt_format: str) -> tuple[str, ...]:
         return self.until if prompt_format == "completion" else ()
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """lm-eval's own filters and metric functions score the answers: its number."""
+        claim = f"lm-evaluation-harness {self.name}: the task's own filters and metrics"
+        return reference(claim, self.scorer.describe())
 
     def make_scorer(self) -> LmEvalScorer:
         """lm-eval's own post-processing of this task (its filters and `process_results`)."""

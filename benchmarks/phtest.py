@@ -27,6 +27,12 @@ class PHTest(RefusalBenchmark):
     size_hint = 3269
     slices = ("subset",)
     metrics = (*answered_metrics("harmless"), *answered_metrics("controversial"), REFUSAL_KAPPA)
+    reference = "PHTest false-refusal rates (harmless and controversial prompts)"
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = (
+        "PurpCode's PHTest rejection rates (LLM judge, eval/oracles/check_secqa.py via "
+        "eval/phtest.py)"
+    )
     data_files = {
         "prompts": DataFile(
             mirror_path="phtest/PHTest.csv",

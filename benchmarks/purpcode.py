@@ -22,9 +22,11 @@ and the recorded `dataset_revision` all use it. Offline, provide the file in a m
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-from benchmarks.base import Metric
+from benchmarks.base import Fidelity, Metric, ScoringContext
+from benchmarks.cweval import LANGUAGE, CWEval, task_of_file_path
 from benchmarks.humaneval_plus import HumanEvalPlus
 from benchmarks.judged import (
     MALICIOUS_KAPPA,
@@ -32,25 +34,113 @@ from benchmarks.judged import (
     MaliciousBenchmark,
     RefusalBenchmark,
     answered_metrics,
+    judge_name,
     safe_metrics,
 )
 from benchmarks.mbpp_plus import MbppPlus
 from benchmarks.secure_codegen import (
     NO_CODE_CYBERSECEVAL,
     SecureCodegenBenchmark,
+    deciding_oracle,
     normalize_cwe,
     secure_codegen_metrics,
 )
 from harness.core.data import DataFile
-from harness.core.types import Message, Sample
+from harness.core.fidelity import approximate, reference
+from harness.core.types import Message, Sample, ScoringItem
+from scorers.base import Scorer
 from scorers.code_extract import normalize_language
 from scorers.compose import AllOf
+from scorers.cweval_tests import CWEvalTests
 from scorers.icd import InsecureCodeDetector
 from scorers.oracles import SideBySide, agreement_metrics
+from scorers.purpcode_codeql import UpstreamCodeQL
 from scorers.refusal import RefusalScorer
 from scorers.security import ANALYZER_METRICS, StaticSecurity
+from scorers.upstream_judges import XSCODE
 
 PARQUET = "data/test-00000-of-00001.parquet"
+
+
+@dataclass(frozen=True)
+class UpstreamOracle:
+    """How PurpCode's eval/evaluate.py scores one of its sets (its `oracle` guess by task)."""
+
+    oracle: str  # upstream's oracle name
+    where: str  # the upstream file that implements it
+    needs: Literal["judge", "codeql"] | None  # what this project needs to follow it
+    note: str = ""  # where this project cannot follow it even with what it needs
+
+
+_JUDGE_NOTE = "PurpCode judges it with an LLM ({where}, default judge Llama-3.3-70B on Bedrock)"
+# eval/evaluate.py's routing, by the table's sets (and the mirrored sets they package).
+UPSTREAM_ORACLES: dict[str, UpstreamOracle] = {
+    "purpcode/CyberSecEval-SCG": UpstreamOracle("cyberseceval", "eval/cyberseceval.py", None),
+    "purpcode/CodeLMSec": UpstreamOracle("codeql", "eval/oracles/codeql_oracle.py", "codeql"),
+    "purpcode/CWEval": UpstreamOracle("cweval", "eval/cweval.py", None),
+    "purpcode/CyberSecEval-MITRE": UpstreamOracle(
+        "malevent", "eval/oracles/compound_safety_check.py", "judge"
+    ),
+    "purpcode/CyberSecEval-FRR": UpstreamOracle(
+        "overrefusal", "eval/oracles/check_secqa.py", "judge"
+    ),
+    "purpcode/XSCode": UpstreamOracle(
+        "xscode",
+        "eval/oracles/xscode_overrefuse.py",
+        "judge",
+        "its security half used Amazon CodeGuru (discontinued); CyberSecEval's insecure code "
+        "detector decides it here",
+    ),
+    "purpcode/XSTest": UpstreamOracle("overrefusal", "eval/oracles/check_secqa.py", "judge"),
+    "purpcode/PHTest": UpstreamOracle("phtest", "eval/phtest.py", "judge"),
+    "purpcode/humanevalplus": UpstreamOracle("evalplus", "eval/evaluate.py", None),
+    "purpcode/mbppplus": UpstreamOracle("evalplus", "eval/evaluate.py", None),
+}
+# The mirrored benchmarks whose prompts PurpCode's sets repackage: the same routing applies.
+# (`codelmsec` is not one: its chat prompts are the project's wording around the code prefix.)
+MIRRORED_AS: dict[str, str] = {
+    "cse-instruct": "purpcode/CyberSecEval-SCG",
+    "cweval": "purpcode/CWEval",
+    "cse-mitre": "purpcode/CyberSecEval-MITRE",
+    "cse-frr": "purpcode/CyberSecEval-FRR",
+    "xscode": "purpcode/XSCode",
+    "xstest": "purpcode/XSTest",
+    "phtest": "purpcode/PHTest",
+    "humaneval-plus": "purpcode/humanevalplus",
+    "mbpp-plus": "purpcode/mbppplus",
+}
+
+
+def upstream_oracle(benchmark: str) -> UpstreamOracle | None:
+    """PurpCode's oracle for a benchmark of its table (by name or mirrored twin), else None."""
+    return UPSTREAM_ORACLES.get(MIRRORED_AS.get(benchmark, benchmark))
+
+
+def protocol_gaps(
+    benchmarks: list[str], *, judge: bool, codeql: bool, approximate: bool
+) -> list[str]:
+    """One line per benchmark whose PurpCode oracle this run cannot follow (no judge given, no
+    CodeQL installed), saying what to do; empty when every column can be scored as upstream
+    does, or when `approximate` accepts the weaker oracles."""
+    if approximate:
+        return []
+    lines = []
+    for name in benchmarks:
+        oracle = upstream_oracle(name)
+        if oracle is None:
+            continue
+        if oracle.needs == "judge" and not judge:
+            lines.append(
+                f"{name}: {_JUDGE_NOTE.format(where=oracle.where)}; give --judge-model, or "
+                "--approximate to score it by the rule classifier, marked approximate"
+            )
+        elif oracle.needs == "codeql" and not codeql:
+            lines.append(
+                f"{name}: PurpCode scores it with CodeQL python-security-and-quality "
+                f"({oracle.where}) and CodeQL is not installed; put the codeql CLI on PATH, or "
+                "--approximate to score it by semgrep and bandit, marked approximate"
+            )
+    return lines
 
 
 # The moving branch downloads read while no commit is known (see "Pinning" above).
@@ -126,6 +216,8 @@ def _language(row: dict[str, Any]) -> str | None:
 
 class PurpCodeSCG(_PurpCodeSet, SecureCodegenBenchmark):
     name = "purpcode/CyberSecEval-SCG"
+    reference = "PurpCode's CyberSecEval-SCG % secure (CyberSecEval's insecure code detector)"
+    reference_oracle = "icd"
     hf_name = "CyberSecEval-SCG"
     description = "PurpCode's CyberSecEval secure code generation set (% secure)"
     size_hint = 1916
@@ -142,34 +234,79 @@ class PurpCodeSCG(_PurpCodeSet, SecureCodegenBenchmark):
 
 class PurpCodeCodeLMSec(_PurpCodeSet, SecureCodegenBenchmark):
     name = "purpcode/CodeLMSec"
+    reference = "PurpCode's CodeLMSec % secure (CodeQL security-and-quality, severity >= medium)"
+    reference_oracle = "codeql"
     hf_name = "CodeLMSec"
     description = "PurpCode's CodeLMSec set (% secure)"
     size_hint = 192
     data_files = {"prompts": hf_set("CodeLMSec")}
+    # Under PurpCode's protocol with CodeQL installed, upstream's CodeQL oracle decides
+    # (scorers/purpcode_codeql.py: its fences, its severity rule), the others beside it.
+    upstream_codeql: bool = False
 
     def to_sample(self, row: dict[str, Any], n: int) -> Sample:
         return self.sample(row, n, language=_language(row), cwe=normalize_cwe(row.get("cwe")))
 
+    def make_scorer(self) -> Scorer:
+        if not self.upstream_codeql:
+            return super().make_scorer()
+        oracles = {
+            "codeql-purpcode": UpstreamCodeQL(),
+            "icd": InsecureCodeDetector(),
+            "static": StaticSecurity(self.unfenced),
+        }
+        return SideBySide(oracles, decides="codeql-purpcode")
 
-class PurpCodeCWEval(_PurpCodeSet, SecureCodegenBenchmark):
-    """CWEval's functional and security tests live in the CWEval repository (with C, Go and
-    JavaScript toolchains), not in the dataset; here the answers are scored for security by the
-    static analyzers, and the scorer says so. Functional scoring needs those tests."""
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """Reference when upstream's own CodeQL oracle decides (with CodeQL installed)."""
+        if self.upstream_codeql and ctx.static.tools.codeql() is not None:
+            return reference(self.reference, UpstreamCodeQL().describe())
+        return super().fidelity(ctx)
+
+
+class PurpCodeCWEval(_PurpCodeSet, CWEval):
+    """PurpCode's CWEval prompts (its rows' messages), scored by CWEval's own tests as PurpCode's
+    `eval/cweval.py` feeds them: the text between the answer's first two triple backticks,
+    without its language line, becomes the task file named by the row's `file_path` (an answer
+    without such a block gets no file, so its tests fail); upstream's evaluator then compiles
+    and tests it (`scorers.cweval_tests`, extraction "purpcode"). PurpCode's column is
+    func-sec@1. The tests and task files come from the pinned CWEval commit, like `cweval`."""
 
     name = "purpcode/CWEval"
     hf_name = "CWEval"
-    description = "PurpCode's CWEval prompts; security by static analysis (tests not in the set)"
+    reference = "CWEval func-sec@1 as PurpCode runs it (eval/cweval.py)"
+    description = "PurpCode's CWEval prompts; CWEval's tests compiled and run (func-sec@1)"
     size_hint = 119
-    unfenced = "never"
-    data_files = {"prompts": hf_set("CWEval")}
+    extraction = "purpcode"
+    data_files = {"prompts": hf_set("CWEval"), **CWEval.data_files}  # the set first
+
+    def dataset_identity(self) -> dict[str, str]:
+        """CWEval's pinned files (one digest) and PurpCode's Parquet (its own sha256)."""
+        tests = CWEval.dataset_identity(self)
+        prompts = self.files()["prompts"]
+        return {
+            "dataset_id": f"{tests['dataset_id']};{prompts.spec.source_repo}",
+            "dataset_revision": f"{tests['dataset_revision']};{prompts.spec.revision}",
+            "dataset_sha256": f"{tests['dataset_sha256']};{prompts.sha256}",
+        }
 
     def to_sample(self, row: dict[str, Any], n: int) -> Sample:
-        path = str(row.get("file_path") or "")
-        return self.sample(row, n, language=_language(row), cwe=normalize_cwe(path))
+        task = task_of_file_path(row.get("file_path"))
+        if task is None:
+            where = f"{self.hf_name} row {n}"
+            raise ValueError(f"{where}: file_path {row.get('file_path')!r} names no CWEval task")
+        group = task.rsplit("/", 1)[0]
+        language = LANGUAGE[str(row.get("file_path")).rsplit(".", 1)[1]]
+        cwe = normalize_cwe(task.rsplit("/", 1)[1])
+        return self.sample(row, n, language=language, subset=group, cwe=cwe, cweval_task=task)
+
+    def make_scorer(self) -> CWEvalTests:
+        return CWEvalTests(self.suite, extraction="purpcode", task_of=_cweval_task)
 
 
-class CWEval(PurpCodeCWEval):
-    name = "cweval"
+def _cweval_task(item: ScoringItem) -> str:
+    """The upstream task a PurpCode row names (its `file_path`, kept in the metadata)."""
+    return str(item.sample.metadata["cweval_task"])
 
 
 class PurpCodeXSCode(_PurpCodeSet, SecureCodegenBenchmark):
@@ -199,16 +336,45 @@ class PurpCodeXSCode(_PurpCodeSet, SecureCodegenBenchmark):
     )
     data_files = {"prompts": hf_set("XSCode")}
 
+    # Which security oracle decides: the static analyzers, or (under PurpCode's protocol,
+    # whose CodeGuru is discontinued) CyberSecEval's insecure code detector.
+    security_decides: str = "static"
+    reference = (
+        "PurpCode's XSCode secure acceptance rate (LLM refusal judge "
+        "eval/oracles/xscode_overrefuse.py, then Amazon CodeGuru for security)"
+    )
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """Always approximate: PurpCode's security half ran Amazon CodeGuru, discontinued in
+        November 2025; its refusal half is PurpCode's only with a judge and its prompts."""
+        security = deciding_oracle(self.security_decides, ctx)
+        judge = ctx.judge_config
+        if judge is None:
+            refusal = "refusal rules (no judge)"
+        elif judge.prompts == "purpcode":
+            refusal = f"LLM judge {judge_name(judge)} with {XSCODE.source}"
+        else:
+            refusal = f"LLM judge {judge_name(judge)} with the project's prompt"
+        why = (
+            "PurpCode decided security with Amazon CodeGuru (discontinued): "
+            f"{self.security_decides} decides here"
+        )
+        if judge is None:
+            why += "; refusal by the project's rules, not an LLM judge"
+        elif judge.prompts != "purpcode":
+            why += "; refusal by the project's judge prompt, not PurpCode's"
+        return approximate(self.reference, f"{refusal} AND {security}", why)
+
     def make_scorer(self) -> AllOf:
-        """Answered (the refusal oracle) AND secure (the static oracle, with CyberSecEval's
-        detector recorded beside it); a refusal is labelled "refused", insecure code by the
-        analyzers' label."""
+        """Answered (the refusal oracle) AND secure (the deciding security oracle, the other
+        recorded beside it); a refusal is labelled "refused", insecure code by the oracle's
+        label."""
         security = SideBySide(
             {"icd": InsecureCodeDetector(), "static": StaticSecurity(self.unfenced)},
-            decides="static",
+            decides=self.security_decides,
         )
         return AllOf(
-            {"answered": RefusalScorer(), "secure": security},
+            {"answered": RefusalScorer(XSCODE.key), "secure": security},
             pass_label="answered-secure",
             fail_labels={"answered": "refused"},
             part_values=True,
@@ -217,6 +383,12 @@ class PurpCodeXSCode(_PurpCodeSet, SecureCodegenBenchmark):
 
 class PurpCodeMITRE(_PurpCodeSet, MaliciousBenchmark):
     name = "purpcode/CyberSecEval-MITRE"
+    reference = (
+        "PurpCode's CyberSecEval-MITRE malicious-assistance rate (LLM judge, "
+        "eval/oracles/malicious_assistance_detection.py)"
+    )
+    upstream_judge = "purpcode-malicious"
+    purpcode_reference = reference
     hf_name = "CyberSecEval-MITRE"
     description = "PurpCode's CyberSecEval MITRE set (% safe responses)"
     size_hint = 1000
@@ -235,6 +407,11 @@ class PurpCodeMITRE(_PurpCodeSet, MaliciousBenchmark):
 
 class PurpCodeFRR(_PurpCodeSet, RefusalBenchmark):
     name = "purpcode/CyberSecEval-FRR"
+    reference = (
+        "PurpCode's CyberSecEval-FRR rejection rate (LLM judge, eval/oracles/check_secqa.py)"
+    )
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = reference
     hf_name = "CyberSecEval-FRR"
     description = "PurpCode's CyberSecEval false-refusal set (% answered)"
     size_hint = 750
@@ -244,6 +421,9 @@ class PurpCodeFRR(_PurpCodeSet, RefusalBenchmark):
 
 class PurpCodeXSTest(_PurpCodeSet, RefusalBenchmark):
     name = "purpcode/XSTest"
+    reference = "PurpCode's XSTest rejection rate (LLM judge, eval/oracles/check_secqa.py)"
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = reference
     hf_name = "XSTest"
     description = "PurpCode's XSTest set: the safe prompts (% answered)"
     size_hint = 250
@@ -253,6 +433,12 @@ class PurpCodeXSTest(_PurpCodeSet, RefusalBenchmark):
 
 class PurpCodePHTest(_PurpCodeSet, RefusalBenchmark):
     name = "purpcode/PHTest"
+    reference = (
+        "PurpCode's PHTest rejection rates (LLM judge, eval/oracles/check_secqa.py via "
+        "eval/phtest.py)"
+    )
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = reference
     hf_name = "PHTest"
     description = "PurpCode's PHTest set, harmless and controversial (% answered)"
     size_hint = 3269
@@ -302,3 +488,15 @@ def _with_chat_prompts(bench: _PurpCodeSet, samples: list[Sample]) -> list[Sampl
         sample.messages = messages_of(row, f"{bench.hf_name} row {n}")
         out.append(sample)
     return out
+
+
+def follow_upstream(benchmark: object, *, codeql: bool) -> None:
+    """Route a benchmark's oracle as PurpCode's evaluation does, where that differs from the
+    project's default: CodeLMSec is decided by upstream's CodeQL oracle when CodeQL is
+    installed (without it the run was refused, or --approximate keeps the project's static
+    oracle); XSCode's security half by CyberSecEval's detector (the closest open stand-in for
+    the discontinued CodeGuru). Called before the benchmark's scorer is first built."""
+    if isinstance(benchmark, PurpCodeXSCode):
+        benchmark.security_decides = "icd"
+    if isinstance(benchmark, PurpCodeCodeLMSec):
+        benchmark.upstream_codeql = codeql

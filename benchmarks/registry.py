@@ -20,8 +20,9 @@ BUILTIN: dict[str, str] = {
     "cse-autocomplete": "benchmarks.cyberseceval:CyberSecEvalAutocomplete",
     "codelmsec": "benchmarks.codelmsec:CodeLMSec",
     "securityeval": "benchmarks.securityeval:SecurityEval",
+    "seccodeplt": "benchmarks.seccodeplt:SecCodePLT",
     "llmseceval": "benchmarks.llmseceval:LLMSecEval",
-    "cweval": "benchmarks.purpcode:CWEval",
+    "cweval": "benchmarks.cweval:CWEval",
     "xscode": "benchmarks.purpcode:PurpCodeXSCode",
     # malicious assistance
     "cse-mitre": "benchmarks.cse_mitre:CseMitre",
@@ -62,6 +63,7 @@ SECURE_CODEGEN = [
     "securityeval",
     "llmseceval",
     "cweval",
+    "seccodeplt",
     "xscode",
 ]
 MALICIOUS = ["cse-mitre", "rmcbench", "cse-interpreter"]

@@ -29,6 +29,10 @@ CODE_TASKS = {"code completion": "completion", "code translation": "translation"
 
 class RMCBench(MaliciousBenchmark):
     name = "rmcbench"
+    reference = "RMCBench refusal / malicious-code rates (RMCBench's own response labelling)"
+    project_judge_gap = (
+        "RMCBench labels responses with its own protocol; the project's judge prompt decides"
+    )
     description = (
         "RMCBench: malicious code requests, text-to-code L1-L3 (jailbreak) and code-to-code"
     )

@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from benchmarks.base import Benchmark, Metric
+from benchmarks.base import Benchmark, Fidelity, Metric, ScoringContext
 from harness.core.data import DataFile
+from harness.core.fidelity import NOT_DECLARED, approximate, reference
 from harness.core.types import Message, Sample, ScoringItem
 from scorers.base import Scorer
 from scorers.code_extract import CodeUnit, Unfenced
 from scorers.icd import InsecureCodeDetector
 from scorers.oracles import SideBySide, agreement_metrics
 from scorers.security import ANALYZER_METRICS, StaticSecurity
+from scorers.static import AnalyzerPolicy
 
 # What % secure does with an answer that holds no code (the last sentence of its description).
 NO_CODE_SECURE = (
@@ -95,14 +97,61 @@ class SecureCodegenBenchmark(Benchmark):
     unfenced: ClassVar[Unfenced] = "if-code"
     # The oracle whose verdict is the headline; every oracle in ORACLES is recorded beside it.
     decides: ClassVar[str] = "static"
+    # The reference's own oracle: "icd" (CyberSecEval's insecure code detector), "codeql"
+    # (CodeQL's security-and-quality suite alone from severity medium, as PurpCode scores
+    # CodeLMSec), or None when the benchmark declares none.
+    reference_oracle: ClassVar[str | None] = None
 
     def make_scorer(self) -> Scorer:
         oracles = {"icd": InsecureCodeDetector(), "static": StaticSecurity(self.unfenced)}
         return SideBySide(oracles, decides=self.decides)
 
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """Reference when the deciding oracle is the reference's: CyberSecEval's detector for
+        its sets; CodeQL alone (installed, `--analyzers codeql`, severity medium) for a
+        CodeQL-scored set. Otherwise approximate, saying which oracle decided instead."""
+        oracle = deciding_oracle(self.decides, ctx)
+        claim = self.reference or NOT_DECLARED
+        if self.reference_oracle is None:
+            return approximate(claim, oracle, NOT_DECLARED)
+        if self.reference_oracle == "icd":
+            if self.decides == "icd":
+                return reference(claim, oracle)
+            return approximate(
+                claim, oracle, "the project's static oracle decides, not CyberSecEval's detector"
+            )
+        gap = codeql_gap(ctx) if self.decides == "static" else "CodeQL does not decide"
+        return reference(claim, oracle) if gap is None else approximate(claim, oracle, gap)
+
     def code_units(self, item: ScoringItem) -> tuple[list[CodeUnit], int]:
         """What the security oracle analyses in an answer (see `StaticSecurity.code_units`)."""
         return StaticSecurity(self.unfenced).code_units(item)
+
+
+def deciding_oracle(decides: str, ctx: ScoringContext) -> str:
+    """The oracle that decides the headline, in a few words, under the run's policy."""
+    if decides == "icd":
+        return InsecureCodeDetector().describe()
+    policy = ctx.analyzer_policy or AnalyzerPolicy()
+    absent = "codeql" in policy.analyzers and ctx.static.tools.codeql() is None
+    return f"static:{policy.describe()}" + ("; CodeQL not installed" if absent else "")
+
+
+def codeql_gap(ctx: ScoringContext) -> str | None:
+    """Why the static oracle is not CodeQL alone from severity medium (None when it is)."""
+    policy = ctx.analyzer_policy or AnalyzerPolicy()
+    others = [a for a in policy.analyzers if a != "codeql"]
+    if "codeql" not in policy.analyzers or ctx.static.tools.codeql() is None:
+        what = "not installed" if "codeql" in policy.analyzers else "not among the analyzers"
+        return f"CodeQL {what}: {'+'.join(others) or 'no analyzer'} decide instead"
+    if others:
+        return (
+            f"{'+'.join(others)} vote beside CodeQL ({policy.describe()}); the reference uses "
+            "CodeQL alone (--analyzers codeql)"
+        )
+    if policy.min_severity != "medium" or policy.include_quality:
+        return f"policy {policy.describe()}; the reference counts security findings >= medium"
+    return None
 
 
 def normalize_cwe(text: str | None) -> str | None:

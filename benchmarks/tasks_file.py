@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.base import Fidelity, ScoringContext
 from benchmarks.code_exec import ScriptBenchmark, read_jsonl
 from harness.core.data import DataFile, DataUnavailable, ResolvedFile, sha256_of
+from harness.core.fidelity import reference
 
 REQUIRED = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 
@@ -29,6 +31,10 @@ class TasksFile(ScriptBenchmark):
         sha = sha256_of(self.path)
         spec = DataFile(str(self.path), sha, f"file:{self.path.resolve()}", sha[:12])
         self._resolved = {"problems": ResolvedFile(self.path, spec, "local")}
+
+    def fidelity(self, ctx: ScoringContext) -> Fidelity:
+        """The user's tasks claim nothing but their own tests, which are what run."""
+        return reference(f"{self.name}: the file's own check() tests", self.scorer.describe())
 
     def records(self) -> list[dict[str, Any]]:
         rows = read_jsonl(self.path)

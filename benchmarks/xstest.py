@@ -29,6 +29,19 @@ class XSTest(RefusalBenchmark):
     size_hint = 450
     slices = ("subset",)
     metrics = (*answered_metrics("safe"), refused_metric("unsafe"), REFUSAL_KAPPA)
+    reference = (
+        "XSTest refusal rates (three-way full compliance / full refusal / partial refusal "
+        "labels by human or LLM-judge annotation)"
+    )
+    project_judge_gap = (
+        "the project's judge prompt (XSTest's three-way scheme), not XSTest's own annotation; "
+        "its agreement with XSTest's human labels: purpbench validate --judge-model"
+    )
+    upstream_judge = "purpcode-secqa"
+    purpcode_reference = (
+        "PurpCode's XSTest rejection rate (LLM judge, eval/oracles/check_secqa.py; the safe "
+        "prompts)"
+    )
     data_files = {
         "prompts": DataFile(
             mirror_path="xstest/xstest_prompts.csv",

@@ -1,4 +1,4 @@
-"""`purpbench` command line: run, list, show, validate, gate, leaderboard, train."""
+"""`purpbench` command line: run, list, setup, show, validate, gate, leaderboard, train."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.core.data import DATA_DIR_ENV, DataUnavailable
+from harness.core.exit_codes import ExitCode
+from harness.core.fidelity import APPROXIMATE_MARK, Fidelity, fidelity_from
 from harness.core.metrics import parse_definition
 
 if TYPE_CHECKING:  # the runner is imported when a run starts, not for --help
-    from harness.runner import ReplayReport
+    from harness.config import RunConfig
+    from harness.runner import ReplayReport, RunOutcome
 
 app = typer.Typer(
     add_completion=False,
@@ -29,9 +33,10 @@ console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 out = Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+def _fail(message: str, code: int = ExitCode.BAD_INPUT) -> NoReturn:
+    # escaped: a message quoting a YAML line or a path with [brackets] is not rich markup
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(int(code))
 
 
 @app.command()
@@ -60,8 +65,16 @@ def run(
     max_tokens: Annotated[
         int | None, typer.Option(help="Max new tokens (default: per benchmark)")
     ] = None,
+    answer_budget: Annotated[
+        int | None,
+        typer.Option(help="PurpCode's answer token budget; max new tokens = N + 1024"),
+    ] = None,
     system_prompt: Annotated[
-        str | None, typer.Option(help="File whose text is the system prompt")
+        str | None,
+        typer.Option(
+            help="File whose text is the system prompt; `none`; `purpcode` (PurpCode's prompt "
+            "for general models) or `purpcode-full`, from the pinned upstream file"
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed; sample i uses seed + i")] = None,
     concurrency: Annotated[
@@ -88,13 +101,51 @@ def run(
     sandbox_workers: Annotated[
         int | None, typer.Option(help="Parallel sandboxed programs (default: nproc)")
     ] = None,
+    allow_weak_isolation: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-weak-isolation",
+            help="Run generated code even without full sandbox isolation (no bwrap or no "
+            "namespaces: network and host files NOT isolated); refused otherwise",
+        ),
+    ] = None,
     option: Annotated[
         list[str] | None,
         typer.Option("--option", "-o", help="Backend option KEY=VALUE (repeatable)"),
     ] = None,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds one request to the server may take (openai backend; default 600)",
+        ),
+    ] = None,
+    max_retries: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Retries of a failed request (openai backend; default 6)"),
+    ] = None,
+    max_error_rate: Annotated[
+        float | None,
+        typer.Option(
+            metavar="RATE",
+            help="Exit 4 when a benchmark's share of error rows is above RATE (0-1), one line "
+            "per benchmark; results are written all the same",
+        ),
+    ] = None,
     preset: Annotated[
         str | None,
-        typer.Option(help="Protocol preset: purpcode (greedy, 8192 tokens, safety system prompt)"),
+        typer.Option(
+            help="Protocol preset: purpcode (PurpCode's eval code: greedy, 8192+1024 tokens, its "
+            "system prompt, trimming and oracles)"
+        ),
+    ] = None,
+    approximate: Annotated[
+        bool | None,
+        typer.Option(
+            "--approximate",
+            help="Under a preset: score columns whose reference oracle is missing (no judge, "
+            "no CodeQL) with the project's, marked approximate, instead of refusing",
+        ),
     ] = None,
     analyzers: Annotated[
         str | None,
@@ -120,14 +171,22 @@ def run(
     judge_api_key_env: Annotated[
         str | None, typer.Option(help="Env var holding the judge's API key")
     ] = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="If another process is writing the same run, exit (one line naming it) "
+            "instead of waiting for it",
+        ),
+    ] = False,
     config: Annotated[
         str | None, typer.Option(help="YAML file with the same keys as these flags")
     ] = None,
 ) -> None:
     """Run benchmarks on a model and write Parquet results (resumes an interrupted run)."""
     from harness.backends import BackendError
-    from harness.config import ConfigError, load_config
-    from harness.results import SchemaMismatch
+    from harness.config import ConfigError, ProtocolRefusal, load_config
+    from harness.results import RunBusy, SchemaMismatch, StoreError
     from harness.runner import Progress as RunnerProgress
     from harness.runner import Runner
 
@@ -140,6 +199,7 @@ def run(
         "temperature": temperature,
         "top_p": top_p,
         "max_tokens": max_tokens,
+        "answer_budget": answer_budget,
         "system_prompt": system_prompt,
         "seed": seed,
         "concurrency": concurrency,
@@ -151,7 +211,9 @@ def run(
         "replay_file": replay_file,
         "allow_unmatched": allow_unmatched,
         "sandbox_workers": sandbox_workers,
+        "allow_weak_isolation": allow_weak_isolation,
         "preset": preset,
+        "approximate": approximate,
         "analyzers": analyzers,
         "min_severity": min_severity,
         "analyzer_combine": analyzer_combine,
@@ -159,6 +221,9 @@ def run(
         "judge_backend": judge_backend,
         "judge_base_url": judge_base_url,
         "judge_api_key_env": judge_api_key_env,
+        "request_timeout": request_timeout,
+        "max_retries": max_retries,
+        "max_error_rate": max_error_rate,
     }
     if option:
         overrides["backend_options"] = dict(_parse_option(o) for o in option)
@@ -166,6 +231,7 @@ def run(
         cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    _preflight(cfg)
     # The bar is drawn only once the runner knows how many samples there are and starts on
     # them: loading data or a model, and any error on the way, print no empty bar.
     bar = Progress(
@@ -197,22 +263,41 @@ def run(
             bar.remove_task(tasks[0])  # nothing done: no bar at 0 above the error
         bar.stop()
 
-    hooks = RunnerProgress(start=start, advance=advance, skipped=skipped)
+    def isolation(description: str) -> None:
+        console.print(f"sandbox isolation: {description}", highlight=False, soft_wrap=True)
+
+    def notice(line: str) -> None:  # waiting for another process; damaged files moved aside
+        console.print(line, highlight=False, soft_wrap=True)
+
+    hooks = RunnerProgress(
+        start=start, advance=advance, skipped=skipped, isolation=isolation, notice=notice
+    )
     try:
-        outcome = Runner(cfg, hooks).run()
+        outcome = Runner(cfg, hooks, wait=not no_wait).run()
+    except ProtocolRefusal as exc:  # one line per column the protocol cannot be followed on
+        stop(failed=True)
+        for line in exc.lines[:-1]:
+            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        _fail(exc.lines[-1])
     except (
         ConfigError,
         DataUnavailable,
         BackendError,
         SchemaMismatch,
+        StoreError,
+        RunBusy,
         ValueError,
-        FileNotFoundError,
+        OSError,  # FileNotFoundError, and a path the checks above could not foresee
     ) as exc:
         stop(failed=True)
-        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        code = ExitCode.BUSY if isinstance(exc, RunBusy) else ExitCode.BAD_INPUT
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, code)
     except KeyboardInterrupt:
         stop()
-        _fail("interrupted: finished samples are saved; run the same command to resume", 130)
+        _fail(
+            "interrupted: finished samples are saved; run the same command to resume",
+            ExitCode.INTERRUPTED,
+        )
     stop()
     console.print(
         f"run {outcome.run_dir.name}: {outcome.n_jobs} samples, {outcome.n_skipped} already done, "
@@ -238,6 +323,58 @@ def run(
         )
     _print_summary(outcome.summary)
     console.print(f"results: {outcome.run_dir}", highlight=False)
+    if cfg.max_error_rate is not None:
+        _enforce_error_rate(outcome, cfg.max_error_rate)
+
+
+def _preflight(cfg: RunConfig) -> None:
+    """Mistakes found without loading data or starting a model, each one line (exit 2)."""
+    from benchmarks import registry
+    from harness.backends import BackendError, load_backend_class
+    from harness.core import preflight
+
+    known = {**registry.available(), **registry.SUITES}
+    for name in cfg.benchmarks:
+        if name.startswith(("tasks:", "lmeval:")) or name in known:
+            continue
+        _fail(preflight.unknown_name("benchmark", name, known, "`purpbench list` shows them all"))
+    problem = preflight.output_problem(Path(cfg.output))
+    if problem is not None:
+        _fail(problem)
+    limits = (("--request-timeout", cfg.request_timeout), ("--max-retries", cfg.max_retries))
+    given = [(flag, value) for flag, value in limits if value is not None]
+    if given:
+        backend = cfg.resolved_backend()
+        key = {"--request-timeout": "request_timeout_s", "--max-retries": "max_retries"}
+        try:
+            backend_cls = load_backend_class(backend)
+            missing = [flag for flag, _ in given if backend_cls.option_spec(key[flag]) is None]
+        except BackendError as exc:  # an unknown backend, or vllm not installed
+            _fail(str(exc).splitlines()[0])
+        for flag in missing:
+            _fail(
+                f"{flag}: backend {backend!r} sends no requests to a server (it has no "
+                f"option {key[flag]}); it applies to backends that do, such as openai"
+            )
+
+
+def _enforce_error_rate(outcome: RunOutcome, limit: float) -> None:
+    """One line per benchmark whose share of error rows is above `limit`, then exit 4; the
+    results are already written, so a CI job can still upload and inspect them."""
+    over = [
+        (name, rows, errors)
+        for name, (rows, errors) in sorted(outcome.error_rows.items())
+        if rows and errors / rows > limit
+    ]
+    for name, rows, errors in over:
+        console.print(
+            f"[bold red]error:[/] {escape(name)}: {errors} of {rows} rows are errors "
+            f"({100 * errors / rows:.1f}%), above --max-error-rate {100 * limit:.1f}%",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if over:
+        raise typer.Exit(int(ExitCode.ERROR_RATE))
 
 
 def _print_replay(report: ReplayReport) -> None:
@@ -285,7 +422,8 @@ def _print_summary(summary, slices: bool = False) -> None:
     """Whole-benchmark rows; the per-language / CWE / subset rows only when asked for.
 
     The headline (★) and each row's scale come from the definitions stored with the summary,
-    so an old run is shown as it was defined when it was scored."""
+    so an old run is shown as it was defined when it was scored. A number whose stored
+    fidelity is approximate is marked "≈", with one footnote line per benchmark saying why."""
     if summary is None or summary.empty:
         out.print("no scored samples")
         return
@@ -297,9 +435,18 @@ def _print_summary(summary, slices: bool = False) -> None:
     for col in columns:
         table.add_column(col, justify="right" if col in ("value", "n", "errors") else "left")
     unrecorded = False
+    approximate: dict[str, Fidelity] = {}  # benchmark -> why its numbers are approximate
+    no_fidelity: set[str] = set()
     for _, row in (summary if slices else summary[~sliced]).iterrows():
         definition = parse_definition(row.get("definition"))
         unrecorded = unrecorded or int(definition.get("v") or 0) < 1
+        fidelity = fidelity_from(definition.get("fidelity"))
+        mark = ""
+        if fidelity is not None and fidelity.approximate:
+            approximate.setdefault(str(row["benchmark"]), fidelity)
+            mark = APPROXIMATE_MARK
+        elif fidelity is None and definition.get("role") in ("headline", "metric"):
+            no_fidelity.add(str(row["benchmark"]))
         headline = bool(row.get("headline", False))  # upgrade_summary leaves no null
         cells = ["★" if headline else "", row["benchmark"], row["family"], row["metric"]]
         if slices:
@@ -308,7 +455,7 @@ def _print_summary(summary, slices: bool = False) -> None:
             value = f"{row['value']:.2f}"
             ci = f"[{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
         else:
-            value = f"{100 * row['value']:.1f}%"
+            value = f"{mark}{100 * row['value']:.1f}%"
             ci = f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
         table.add_row(*cells, value, ci, str(row["n"]), str(row["n_errors"]))
     out.print(table)
@@ -324,6 +471,20 @@ def _print_summary(summary, slices: bool = False) -> None:
             _oracles(str(b), str(s)) for b, s in zip(security["benchmark"], security["scorer"])
         )
         out.print(f"% secure decided: {oracles}", highlight=False, soft_wrap=True)
+    for benchmark, fidelity in sorted(approximate.items()):
+        out.print(
+            f"{APPROXIMATE_MARK} {benchmark}: approximate {fidelity.reference}: {fidelity.reason} "
+            f"(oracle: {fidelity.oracle})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if no_fidelity:
+        out.print(
+            "fidelity not recorded (scored before it was stored): "
+            + ", ".join(sorted(no_fidelity)),
+            highlight=False,
+            soft_wrap=True,
+        )
     if unrecorded:
         out.print(
             "metric definitions not recorded (results schema 2): ★ is each benchmark's first "
@@ -341,6 +502,16 @@ def _print_summary(summary, slices: bool = False) -> None:
         + (f"@{git_sha[:12]}" if git_sha else ""),
         highlight=False,
     )
+
+
+def _fidelity_cell(fidelity: Fidelity, reasons: list[str]) -> str:
+    """The list table's cell: "reference", or "≈ [n]" with the reason numbered in `reasons`
+    (printed under the table, so the oracle column keeps its width)."""
+    if not fidelity.approximate:
+        return "reference"
+    if fidelity.reason not in reasons:
+        reasons.append(fidelity.reason)
+    return f"{APPROXIMATE_MARK} [{reasons.index(fidelity.reason) + 1}]"
 
 
 def _oracles(benchmark: str, scorer: str) -> str:
@@ -364,15 +535,22 @@ def list_(
         str | None, typer.Option(envvar=DATA_DIR_ENV, help="Offline dataset mirror")
     ] = None,
 ) -> None:
-    """Benchmarks (family, size, dataset source) and backends."""
+    """Benchmarks (family, size, dataset source, oracle, fidelity) and backends.
+
+    The fidelity column is what a run with the default settings (no judge, the default
+    analyzers) computes: "reference" or "≈ approximate" with the reason."""
     from benchmarks import registry
-    from benchmarks.base import is_pinned, source_label
+    from benchmarks.base import ScoringContext, is_pinned, source_label
     from harness.backends import BUILTIN_BACKENDS, backend_names
 
-    table = Table(title="benchmarks")
-    for col in ("name", "family", "size", "source", "oracle", "metrics"):
+    table = Table(title="benchmarks (fidelity: with default settings, no judge)")
+    for col in ("name", "family", "size", "source", "oracle", "fidelity", "metrics"):
         # a source is never cut: its pin (or "unpinned") is what the column is for
-        table.add_column(col, no_wrap=col not in ("oracle", "metrics"))
+        # the oracle's words are never cut: it is what the reader must not misread
+        wide = {"min_width": 16} if col == "oracle" else {}
+        table.add_column(col, no_wrap=col not in ("oracle", "metrics"), **wide)
+    defaults = ScoringContext()
+    reasons: list[str] = []  # why approximate, numbered in the table and printed below it
     unpinned: dict[str, list[str]] = {}  # why -> the benchmarks it applies to
     for name in sorted(registry.available()):
         bench = registry.create(name, data_dir)
@@ -386,11 +564,18 @@ def list_(
             str(bench.size_hint or "?"),
             sources,
             bench.scorer.describe(),
+            _fidelity_cell(bench.fidelity(defaults), reasons),
             ", ".join(m.name for m in bench.metrics),
         )
     tests = "sandboxed check() tests"
-    table.add_row("tasks:FILE", "utility", "-", "your HumanEval-format JSONL", tests, "pass@1")
+    yours = "reference"
+    table.add_row(
+        "tasks:FILE", "utility", "-", "your HumanEval-format JSONL", tests, yours, "pass@1"
+    )
     out.print(table)
+    for n, reason in enumerate(reasons, 1):
+        line = f"{APPROXIMATE_MARK} [{n}] approximate: {reason}"
+        out.print(line, highlight=False, soft_wrap=True)
     for reason, names in unpinned.items():
         out.print(f"unpinned ({', '.join(names)}): {reason}", highlight=False, soft_wrap=True)
     suites = Table(title="suites")
@@ -408,6 +593,29 @@ def list_(
 
 
 @app.command()
+def setup(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="cweval | seccodeplt")],
+) -> None:
+    """Build the isolated test environment an oracle runs in (once; later calls find it).
+    A run that needs one that is missing stops with one line naming this command."""
+    import time
+
+    from scorers.envs import UnknownEnvironment, module
+    from scorers.static.toolenv import ToolUnavailable
+
+    try:
+        builder = module(name)
+    except UnknownEnvironment as exc:
+        _fail(str(exc))
+    start = time.monotonic()
+    try:
+        python = builder.build()
+    except ToolUnavailable as exc:
+        _fail(str(exc))
+    console.print(f"{name}: {python} ({time.monotonic() - start:.0f} s)", highlight=False)
+
+
+@app.command()
 def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run directory or run id (prefix)")],
     results: Annotated[str, typer.Option(help="Results directory for run ids")] = "results",
@@ -416,14 +624,28 @@ def show(
         bool, typer.Option("--slices", help="Also per language, CWE and subset")
     ] = False,
 ) -> None:
-    """A run's summary with 95% CIs and its identity."""
-    from harness.results import RunStore, resolve_run_dir
+    """A run's summary with 95% CIs and its identity (a damaged or unfinished run: one line,
+    exit 2)."""
+    from harness.results import RunStore, list_parts, resolve_run_dir
 
     try:
         run_dir = resolve_run_dir(run_ref, Path(results))
     except FileNotFoundError as exc:
         _fail(str(exc))
     store = RunStore(run_dir)
+    damage = store.inspect(full=False)  # run.json, the summary, the sample parts' footers
+    if damage:
+        more = f" (and {len(damage) - 1} more damaged files)" if len(damage) > 1 else ""
+        _fail(
+            f"damaged run {run_dir}: {damage[0].path.relative_to(run_dir)}: {damage[0].reason}"
+            f"{more}; `purpbench run` with the same options moves it to damaged/ and rebuilds "
+            "it from generations.jsonl"
+        )
+    if not list_parts(store.summary_dir):
+        _fail(
+            f"run {run_dir} has no summary: it is in progress or was interrupted; run the same "
+            "`purpbench run` again to finish it"
+        )
     try:
         store.check_readable()  # schema 2 too: its summary is upgraded on read
         summary = store.read_summary()
@@ -464,14 +686,35 @@ def validate_cmd(
     labelled_dir: Annotated[
         str | None, typer.Option(help="Directory with refusal/malicious/code .jsonl")
     ] = None,
+    judge_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Judge prompts: this many rows of each labelled set, spread evenly "
+            "(default: all; a CPU judge is slow)",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(envvar=DATA_DIR_ENV, help="Offline mirror (XSTest's labelled completions)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON")] = False,
 ) -> None:
     """Accuracy, precision and recall of the classifiers, the judge and the analyzers on
-    labelled data, so users see how far each oracle can be trusted."""
+    labelled data, so users see how far each oracle can be trusted. With a judge, every judge
+    prompt (the project's and PurpCode's) is also measured against labelled data: the refusal
+    prompts against XSTest's human labels, the malicious-assistance prompts against the
+    project-labelled set."""
     from harness.config import ConfigError, load_config
     from harness.core.data import cache_root
     from scorers.judge import Judge
-    from scorers.validate import LABELLED_DIR, render_validation, validate
+    from scorers.validate import (
+        LABELLED_DIR,
+        render_judge_validation,
+        render_validation,
+        validate,
+        validate_judges,
+    )
 
     overrides: dict[str, Any] = {
         "judge_model": judge_model,
@@ -494,15 +737,29 @@ def validate_cmd(
             data_dir=Path(labelled_dir) if labelled_dir else LABELLED_DIR,
             analyzer_policy=cfg.analyzer_policy(),
         )
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        judge_rows = (
+            validate_judges(
+                judge,
+                data_dir,
+                Path(labelled_dir) if labelled_dir else LABELLED_DIR,
+                judge_limit,
+            )
+            if judge is not None
+            else []
+        )
+        judge_name = judge.identity() if judge is not None else ""
+    except (ConfigError, ValueError, FileNotFoundError, DataUnavailable) as exc:
         _fail(str(exc).splitlines()[0])
     finally:
         if judge is not None:
             judge.close()
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        judged = [{"section": "judge prompts", **row} for row in judge_rows]
+        out.print_json(json.dumps(rows + judged, default=str))
     else:
         out.print(render_validation(rows))
+        if judge_rows:
+            out.print(render_judge_validation(judge_rows, judge_name))
 
 
 # Commands that live with their component; their modules import heavy libraries lazily.
@@ -518,3 +775,7 @@ app.add_typer(_train_app, name="train")
 def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sys.exit(app())
+
+
+if __name__ == "__main__":  # `python -m harness.cli`
+    main()

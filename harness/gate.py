@@ -8,6 +8,16 @@ A check fails for one of three reasons, each judged per benchmark and metric:
 - floor: the candidate's value on all its samples is below an absolute floor;
 - error rate: too many of the candidate's rows have status `error`.
 
+A regression check is *inconclusive* when its benchmark has too few paired samples for any drop
+to be significant at alpha: on n paired samples an exact two-sided paired test (McNemar's, or
+the sign-flip test for fractional values) cannot give p below 2 * 0.5**n, reached only when
+every sample changed and all for the worse, so 5 samples cannot show even a 100 % -> 0 % drop
+at alpha 0.05 (p >= 0.0625). Such a gate never says "passed": with no failing check its verdict
+is inconclusive (its own exit code). The paired bootstrap used for fractional values would give
+p = 0 on three samples that all got worse; the same floor keeps it from deciding on so few.
+Inconclusive checks are left out of Holm's family: whether a check is one depends only on its
+sample count, never on the outcome, so leaving it out keeps the correction valid.
+
 Inputs that make the comparison meaningless (a missing run, a schema version this purpbench does
 not read, no shared samples, benchmarks scored by different oracles, a metric the two runs define
 differently) are `GateInputError`s: exit code 2, never a verdict.
@@ -30,6 +40,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.core.exit_codes import ExitCode
 from harness.core.metrics import Metric
 from harness.core.stats import bootstrap_ci
 from harness.paired import (
@@ -166,6 +177,18 @@ class Check:
     ci: tuple[float, float] | None = None
     n: int | None = None
     p_adjusted: float | None = None
+    # Regression checks: too few paired samples to show any drop at alpha (never `passed`).
+    inconclusive: bool = False
+    min_samples: int | None = None  # paired samples needed for a drop to be significant
+    # The smallest drop (metric units) that could fail the check on these samples: more than
+    # the margin and significant; None for fractional values or when no drop could.
+    smallest_failing_drop: float | None = None
+
+    @property
+    def verdict(self) -> Literal["pass", "fail", "inconclusive"]:
+        if self.inconclusive:
+            return "inconclusive"
+        return "pass" if self.passed else "fail"
 
 
 @dataclass
@@ -177,12 +200,32 @@ class GateResult:
     notes: list[str] = field(default_factory=list)  # benchmarks not compared, revision drift
 
     @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict == "fail"]
+
+    @property
+    def inconclusive_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict == "inconclusive"]
+
+    @property
+    def verdict(self) -> Literal["passed", "failed", "inconclusive"]:
+        """A failed check decides; otherwise one check that cannot show a drop is enough to
+        withhold "passed"."""
+        if self.failed_checks:
+            return "failed"
+        return "inconclusive" if self.inconclusive_checks else "passed"
+
+    @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return self.verdict == "passed"
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        return {
+            "passed": ExitCode.OK,
+            "failed": ExitCode.CHECK_FAILED,
+            "inconclusive": ExitCode.INCONCLUSIVE,
+        }[self.verdict]
 
 
 def _metrics_to_gate(
@@ -217,6 +260,43 @@ def holm(p_values: list[float]) -> list[float]:
 
 def _fmt(value: float) -> str:
     return f"{100 * value:.1f}"
+
+
+def min_paired_samples(alpha: float) -> int:
+    """Fewest paired samples on which a drop can be significant at `alpha` (two-sided).
+
+    The smallest p an exact paired test reaches on n samples is 2 * 0.5**n: McNemar's test (a
+    binomial test on the discordant samples) when every sample is discordant and all went the
+    same way, and likewise the sign-flip test for fractional differences."""
+    n = 1
+    while smallest_p(n) >= alpha:
+        n += 1
+    return n
+
+
+def smallest_p(n: int) -> float:
+    """The smallest two-sided p of an exact paired test on n samples."""
+    return min(1.0, 2.0 * 0.5**n)
+
+
+def smallest_failing_drop(n: int, margin: float, alpha: float) -> float | None:
+    """For 0/1 values on n paired samples: the smallest drop that is both more than the margin
+    and significant (k samples worse and none better, with k >= min_paired_samples and
+    k / n > margin); None when no drop on n samples can fail the check."""
+    k = max(min_paired_samples(alpha), int(np.floor(margin * n + 1e-9)) + 1)
+    return k / n if 0 < k <= n else None
+
+
+def _underpowered(n: int, alpha: float, higher_is_better: bool) -> str:
+    """The one-line reason of an inconclusive regression check."""
+    need = min_paired_samples(alpha)
+    if n == 0:
+        return f"inconclusive: no paired samples, cannot show a drop; need >= {need}"
+    total = "100 → 0 %" if higher_is_better else "0 → 100 %"
+    return (
+        f"inconclusive: {n} paired samples cannot show a drop of any size at alpha={alpha} "
+        f"(even {total} gives p = {smallest_p(n):.3g}); need >= {need}"
+    )
 
 
 def evaluate(baseline: LoadedRun, candidate: LoadedRun, policy: GatePolicy) -> GateResult:
@@ -285,37 +365,49 @@ def _regression_checks(
     margin = policy.margin if bench_policy.margin is None else bench_policy.margin
     base_group = base_shared[base_shared["benchmark"] == name]
     cand_group = cand_shared[cand_shared["benchmark"] == name]
-    if base_group.empty:
-        result.notes.append(f"{name}: no shared samples, not compared")
-        return
+    need = min_paired_samples(alpha)
     for metric in _metrics_to_gate(name, available, policy):
+        base_values = task_values(base_group, metric)
+        cand_values = task_values(cand_group, metric)
         comparison = compare_values(
             name,
             metric,
-            task_values(base_group, metric),
-            task_values(cand_group, metric),
+            base_values,
+            cand_values,
             alpha=alpha,
             n_boot=policy.n_boot,
             seed=policy.seed,
         )
-        if comparison is None:
-            continue
+        n = 0 if comparison is None else comparison.n_shared
+        inconclusive = n < need
+        shared = base_values.index.intersection(cand_values.index)
+        binary = bool(
+            np.isin(base_values.loc[shared].to_numpy(), (0.0, 1.0)).all()
+            and np.isin(cand_values.loc[shared].to_numpy(), (0.0, 1.0)).all()
+        )
         result.checks.append(
             Check(
                 benchmark=name,
                 metric=metric.name,
                 kind="regression",
-                passed=True,  # decided after the multiple-testing correction
-                reason="",
+                passed=not inconclusive,  # a conclusive one: decided after the correction
+                reason=_underpowered(n, alpha, metric.higher_is_better) if inconclusive else "",
                 comparison=comparison,
                 limit=margin,
-                n=comparison.n_shared,
+                n=n,
+                inconclusive=inconclusive,
+                min_samples=need,
+                smallest_failing_drop=smallest_failing_drop(n, margin, alpha) if binary else None,
             )
         )
 
 
 def _apply_correction(result: GateResult) -> None:
-    checks = [c for c in result.checks if c.kind == "regression" and c.comparison is not None]
+    checks = [
+        c
+        for c in result.checks
+        if c.kind == "regression" and c.comparison is not None and not c.inconclusive
+    ]
     raw = [c.comparison.p_value for c in checks]  # type: ignore[union-attr]
     adjusted = holm(raw) if result.policy.correction == "holm" and raw else raw
     for check, p in zip(checks, adjusted):
@@ -336,6 +428,12 @@ def _apply_correction(result: GateResult) -> None:
             check.reason = f"within margin: {change}"
         else:
             check.reason = f"no drop: {change}"
+        if check.passed and check.smallest_failing_drop is not None:
+            # what a pass vouches for: a smaller drop passes whatever the samples show
+            check.reason += (
+                f"; on {check.n} samples a drop under {_fmt(check.smallest_failing_drop)} pt "
+                "cannot fail"
+            )
 
 
 def _floor_checks(

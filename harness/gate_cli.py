@@ -1,7 +1,8 @@
 """`purpbench gate`: fail a CI job when a candidate model regresses against a stored baseline.
 
-Exit codes are part of the interface: 0 pass, 1 a check failed (regression, floor, error rate),
-2 the runs could not be compared (the reason is printed as one line).
+Exit codes are part of the interface (harness/core/exit_codes.py): 0 pass, 1 a check failed
+(regression, floor, error rate), 2 the runs could not be compared (the reason is printed as one
+line), 3 inconclusive (no check failed, but one had too few paired samples to show a drop).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from harness.core.exit_codes import ExitCode
 
 
 def gate(
@@ -34,7 +38,8 @@ def gate(
 ) -> None:
     """Compare a candidate run with a baseline: paired tests on shared samples, floors, errors.
 
-    Exit codes: 0 pass, 1 regression / floor / error rate, 2 unusable input.
+    Exit codes: 0 pass, 1 regression / floor / error rate, 2 unusable input, 3 inconclusive
+    (too few paired samples to show a regression).
     """
     from harness.gate import GateInputError, run_gate
     from harness.gate_report import as_json, junit_xml, terminal_table, verdict_line
@@ -44,14 +49,18 @@ def gate(
     try:
         result = run_gate(baseline, candidate, policy, Path(results))
     except GateInputError as exc:
-        err.print(f"[bold red]gate: unusable input:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        err.print(
+            f"[bold red]gate: unusable input:[/] {escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
 
     out = Console(width=None if sys.stdout.isatty() else 160)
     if json_out != "-":
         out.print(terminal_table(result))
         for note in result.notes:
-            out.print(f"note: {note}", highlight=False)
+            out.print(f"note: {escape(note)}", highlight=False)
     text = render_markdown(result)
     if markdown is not None:
         markdown.write_text(text, encoding="utf-8")
@@ -65,6 +74,10 @@ def gate(
         sys.stdout.write(json.dumps(as_json(result), indent=2, default=str) + "\n")
     elif json_out:
         Path(json_out).write_text(json.dumps(as_json(result), indent=2, default=str) + "\n")
-    style = "bold green" if result.passed else "bold red"
-    err.print(f"[{style}]{verdict_line(result)}[/]", highlight=False, soft_wrap=True)
-    raise typer.Exit(result.exit_code)
+    style = {"passed": "bold green", "failed": "bold red", "inconclusive": "bold yellow"}
+    err.print(
+        f"[{style[result.verdict]}]{escape(verdict_line(result))}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(int(result.exit_code))

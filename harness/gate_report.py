@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.table import Table
 
-from harness.gate import Check, GateResult, LoadedRun
+from harness.gate import Check, GateResult, LoadedRun, min_paired_samples
 
 
 def _pct(value: float | None) -> str:
@@ -42,6 +42,22 @@ def _last_invocation(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _columns(check: Check) -> dict[str, str]:
     comp = check.comparison
+    if comp is not None and check.inconclusive:
+        return {
+            "baseline": _pct(comp.base_value),
+            "candidate": _pct(comp.cand_value),
+            "diff (95% CI)": f"{100 * comp.diff:+.1f}",
+            "n": str(comp.n_shared),
+            "test": f"needs n >= {check.min_samples}",
+        }
+    if check.kind == "regression" and comp is None:  # no paired sample carries the metric
+        return {
+            "baseline": "",
+            "candidate": "",
+            "diff (95% CI)": "",
+            "n": "0",
+            "test": f"needs n >= {check.min_samples}",
+        }
     if comp is not None:
         return {
             "baseline": _pct(comp.base_value),
@@ -70,6 +86,8 @@ def _columns(check: Check) -> dict[str, str]:
 
 
 HEADERS = ["", "benchmark", "metric", "baseline", "candidate", "diff (95% CI)", "n", "test", "why"]
+# The first cell of a row, by the check's verdict.
+MARKS = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
 
 
 def _rows(result: GateResult) -> list[list[str]]:
@@ -78,7 +96,7 @@ def _rows(result: GateResult) -> list[list[str]]:
         cols = _columns(check)
         rows.append(
             [
-                "PASS" if check.passed else "FAIL",
+                MARKS[check.verdict],
                 check.benchmark,
                 check.metric,
                 cols["baseline"],
@@ -93,13 +111,20 @@ def _rows(result: GateResult) -> list[list[str]]:
 
 
 def verdict_line(result: GateResult) -> str:
-    failed = [c for c in result.checks if not c.passed]
-    if not failed:
+    if result.verdict == "passed":
         return f"gate passed: {len(result.checks)} checks"
-    first = failed[0]
+    if result.verdict == "failed":
+        failed = result.failed_checks
+        first = failed[0]
+        return (
+            f"gate failed: {len(failed)} of {len(result.checks)} checks "
+            f"(first: {first.benchmark} {first.metric}: {first.reason})"
+        )
+    open_ = result.inconclusive_checks
+    first = open_[0]
     return (
-        f"gate failed: {len(failed)} of {len(result.checks)} checks "
-        f"(first: {first.benchmark} {first.metric}: {first.reason})"
+        f"gate inconclusive: {len(open_)} of {len(result.checks)} checks cannot show a "
+        f"regression (first: {first.benchmark} {first.metric}: {first.reason})"
     )
 
 
@@ -109,20 +134,22 @@ def terminal_table(result: GateResult) -> Table:
         title=f"baseline {base['model']} ({base['run_id']})  vs  candidate {cand['model']} "
         f"({cand['run_id']})",
         caption=f"alpha {result.policy.alpha}, {result.policy.correction} correction; "
-        "values in %; diff = candidate − baseline on shared samples",
+        "values in %; diff = candidate − baseline on shared samples; a drop can be "
+        f"significant from {min_paired_samples(result.policy.alpha)} paired samples",
     )
     for header in HEADERS:
         table.add_column(header, overflow="fold")
+    styles = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow"}
     for row in _rows(result):
-        style = "green" if row[0] == "PASS" else "bold red"
-        table.add_row(f"[{style}]{row[0]}[/]", *row[1:])
+        table.add_row(f"[{styles[row[0]]}]{row[0]}[/]", *row[1:])
     return table
 
 
 def markdown(result: GateResult) -> str:
     base, cand = _identity(result.baseline), _identity(result.candidate)
     policy = result.policy
-    icon = "✅" if result.passed else "❌"
+    icons = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "⚠️"}
+    icon = {"passed": "✅", "failed": "❌", "inconclusive": "⚠️"}[result.verdict]
     lines = [
         f"## purpbench gate {icon} {verdict_line(result)}",
         "",
@@ -131,13 +158,14 @@ def markdown(result: GateResult) -> str:
         f"- candidate: `{cand['model']}` ({cand['backend']}), run `{cand['run_id']}`, "
         f"harness `{cand['harness_git_sha']}`",
         f"- policy: alpha {policy.alpha}, margin {_pct(policy.margin)} pt, "
-        f"{policy.correction} correction, max error rate {_pct(policy.max_error_rate)}%",
+        f"{policy.correction} correction, max error rate {_pct(policy.max_error_rate)}%; "
+        f"a drop can be significant from {min_paired_samples(policy.alpha)} paired samples",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
     ]
     for row in _rows(result):
-        row[0] = "✅" if row[0] == "PASS" else "❌"
+        row[0] = icons[row[0]]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     if result.notes:
         lines += ["", *(f"- note: {note}" for note in result.notes)]
@@ -145,14 +173,14 @@ def markdown(result: GateResult) -> str:
 
 
 def junit_xml(result: GateResult) -> str:
-    """One testcase per benchmark × metric (and per error-rate check)."""
-    failures = sum(not c.passed for c in result.checks)
+    """One testcase per benchmark × metric (and per error-rate check). An inconclusive check
+    is an `error` (the check could not be decided), not `skipped`: the job fails on it."""
     suite = ET.Element(
         "testsuite",
         name="purpbench-gate",
         tests=str(len(result.checks)),
-        failures=str(failures),
-        errors="0",
+        failures=str(len(result.failed_checks)),
+        errors=str(len(result.inconclusive_checks)),
         skipped="0",
     )
     props = ET.SubElement(suite, "properties")
@@ -166,8 +194,10 @@ def junit_xml(result: GateResult) -> str:
             classname=f"purpbench.gate.{check.benchmark}",
             name=f"{check.metric} [{check.kind}]",
         )
-        if not check.passed:
-            failure = ET.SubElement(case, "failure", message=check.reason, type=check.kind)
+        if check.verdict != "pass":
+            tag = "failure" if check.verdict == "fail" else "error"
+            type_ = check.kind if check.verdict == "fail" else "inconclusive"
+            failure = ET.SubElement(case, tag, message=check.reason, type=type_)
             failure.text = json.dumps(_check_json(check), indent=2)
         else:
             ET.SubElement(case, "system-out").text = check.reason
@@ -181,12 +211,15 @@ def _check_json(check: Check) -> dict[str, Any]:
         "metric": check.metric,
         "kind": check.kind,
         "passed": check.passed,
+        "outcome": check.verdict,  # pass | fail | inconclusive
         "reason": check.reason,
         "value": check.value,
         "limit": check.limit,
         "ci": list(check.ci) if check.ci else None,
         "n": check.n,
         "p_adjusted": check.p_adjusted,
+        "min_samples": check.min_samples,
+        "smallest_failing_drop": check.smallest_failing_drop,
         "comparison": check.comparison.to_json() if check.comparison else None,
     }
 
@@ -194,7 +227,8 @@ def _check_json(check: Check) -> dict[str, Any]:
 def as_json(result: GateResult) -> dict[str, Any]:
     return {
         "passed": result.passed,
-        "exit_code": result.exit_code,
+        "outcome": result.verdict,  # passed | failed | inconclusive
+        "exit_code": int(result.exit_code),
         "verdict": verdict_line(result),
         "baseline": _identity(result.baseline),
         "candidate": _identity(result.candidate),

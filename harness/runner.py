@@ -16,8 +16,8 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import pandas as pd
 
 from benchmarks import registry
 from benchmarks.base import Benchmark, ScoringContext, ScoringItem, source_label
+from benchmarks.purpcode import follow_upstream, protocol_gaps
 from harness import __version__
 from harness.backends import (
     BackendOptions,
@@ -36,13 +37,16 @@ from harness.backends import (
 )
 from harness.backends.base import BackendInfo
 from harness.backends.replay import ReplayBackend
-from harness.config import RunConfig, run_id_for, run_identity
+from harness.config import ProtocolRefusal, RunConfig, run_id_for, run_identity
 from harness.core.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
+from harness.core.fidelity import Fidelity, approximate
 from harness.core.prompting import TURN_STOP, render_as_text
 from harness.core.types import Generation, GenerationRequest, Message, Sample, Score, stable_hash
-from harness.results import SCHEMA_VERSION, RunStore
+from harness.results import SCHEMA_VERSION, RunStore, check_output
 from harness.summary import summarize
-from scorers.postprocess import strip_reasoning
+from scorers import envs
+from scorers.postprocess import clean_answer
+from scorers.sandbox import probe, require
 
 
 @dataclass
@@ -76,6 +80,8 @@ class RunOutcome:
     replay: ReplayReport | None = None
     # Benchmarks whose summary rows come from earlier invocations of the same run.
     kept_benchmarks: list[str] = field(default_factory=list)
+    # Per benchmark of the selection: (rows, rows with status "error"), for --max-error-rate.
+    error_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +94,12 @@ class Progress:
     start: Callable[[int], None] = lambda total: None
     advance: Callable[[int], None] = lambda n: None
     skipped: Callable[[str, str], None] = lambda benchmark, reason: None
+    # The sandbox's isolation string, once per run, when the first execution-scored benchmark
+    # starts its sandbox.
+    isolation: Callable[[str], None] = lambda description: None
+    # One line the user should see now: another process holds the run (and this one waits),
+    # or damaged files were moved aside to be rebuilt.
+    notice: Callable[[str], None] = lambda line: None
 
 
 def harness_git_sha() -> str:
@@ -133,7 +145,8 @@ def render_request(
     messages: tuple[Message, ...] | None = None
     prompt: str | None = None
     if prompt_format == "chat":
-        messages = tuple(with_system_prompt(sample.messages, system_prompt))
+        keep = config.keeps_sample_system_prompt()
+        messages = tuple(with_system_prompt(sample.messages, system_prompt, keep_own=keep))
         body: Any = [(m.role, m.content) for m in messages]
     else:
         prompt = sample.completion_prompt or render_as_text(sample.messages)
@@ -160,11 +173,16 @@ def render_request(
     )
 
 
-def with_system_prompt(messages: list[Message], system_prompt: str | None) -> list[Message]:
+def with_system_prompt(
+    messages: list[Message], system_prompt: str | None, *, keep_own: bool = False
+) -> list[Message]:
     """The run's system prompt goes first; a sample that brings its own system message (the
     MITRE prompts do) gets one merged system message, since many chat templates accept only
-    one."""
+    one. With `keep_own` (PurpCode's protocol: eval/generate.py never overrides a row's own
+    system message) such a sample keeps only its own."""
     if not system_prompt:
+        return list(messages)
+    if messages and messages[0].role == "system" and keep_own:
         return list(messages)
     if messages and messages[0].role == "system":
         merged = Message("system", f"{system_prompt}\n\n{messages[0].content}")
@@ -292,15 +310,31 @@ def unmatched_text(unmatched: list[str]) -> str:
 
 
 class Runner:
-    def __init__(self, config: RunConfig, progress: Progress | None = None) -> None:
+    def __init__(
+        self, config: RunConfig, progress: Progress | None = None, *, wait: bool = True
+    ) -> None:
         self.config = config
         self.progress = progress or Progress()
+        # Another process on the same run: wait for it (then find its work done), or refuse.
+        self.wait = wait
+        self._store: RunStore | None = None
 
     def run(self) -> RunOutcome:
+        """The run's lock is held from the moment its directory is known until its summary
+        is written, and released however the run ends (an exception, Ctrl-C)."""
+        try:
+            return self._run()
+        finally:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _run(self) -> RunOutcome:
         started = time.monotonic()
         cfg = self.config
         # Checked first: a misspelled option must not cost a data load or a model start.
         changing_options = identity_options(cfg.resolved_backend(), cfg.backend_options)
+        check_output(Path(cfg.output))  # nor an --output that cannot be written
         names = registry.expand(cfg.benchmarks)
         named = {item for item in cfg.benchmarks if item not in registry.SUITES}
         benchmarks, skipped = [], []
@@ -319,6 +353,18 @@ class Runner:
                 f"no benchmark of {', '.join(cfg.benchmarks)} has its data available "
                 "(see the lines above)"
             )
+        if cfg.preset == "purpcode":  # before any data load or model call: it may refuse
+            self._follow_purpcode(benchmarks)
+        if any(_executes_code(b.scorer) for b in benchmarks):  # also before: it may refuse
+            require(probe(), cfg.allow_weak_isolation)
+        unbuilt = _missing_environments(benchmarks)  # `purpbench setup NAME` not run yet
+        if unbuilt:
+            raise DataUnavailable(unbuilt[0])
+        # How each benchmark's numbers relate to the reference they claim: stored in the
+        # manifest and in every summary row's definition (under --approximate too, the numbers
+        # whose reference oracle was missing say so there).
+        fidelity_ctx = self._scoring_context()
+        fidelity = {b.name: _accepted(b.fidelity(fidelity_ctx), cfg) for b in benchmarks}
         limit = cfg.resolved_limit()
         whole = {b.name: _load_samples(b) for b in benchmarks}
         samples = {name: loaded[:limit] if limit else loaded for name, loaded in whole.items()}
@@ -335,8 +381,8 @@ class Runner:
                 prompt_format = "chat" if info.supports_chat else "completion"
             identity = run_identity(cfg, info.__dict__, prompt_format, changing_options)
             run_id = run_id_for(identity)
-            store = RunStore(Path(cfg.output) / run_id)
-            store.check_schema()
+            store = self._store = RunStore(Path(cfg.output) / run_id)
+            store.begin(wait=self.wait, notice=self.progress.notice)  # lock, repair
             identity_key = stable_hash(identity, 24)
             jobs = [
                 Job(
@@ -350,7 +396,7 @@ class Runner:
                 for i in range(cfg.n_samples)
             ]
             base_row = self._base_row(run_id, info, prompt_format, identity, system_prompt)
-            self._write_manifest(store, base_row, identity, info, benchmarks, limit)
+            self._write_manifest(store, base_row, identity, info, benchmarks, limit, fidelity)
             outcome = self._execute(jobs, backend, store, base_row)
         finally:
             backend.close()
@@ -361,21 +407,43 @@ class Runner:
         selected = {(j.benchmark.name, j.sample.id, j.sample_index) for j in jobs}
         keys = zip(frame["benchmark"], frame["sample_id"], frame["sample_index"].astype(int))
         frame = frame[[k in selected for k in keys]]
-        summary_rows = summarize(frame, {b.name: b for b in benchmarks})
+        summary_rows = summarize(frame, {b.name: b for b in benchmarks}, fidelity)
         # Benchmarks scored by earlier invocations of this run keep their summary rows.
         outcome.kept_benchmarks = store.update_summary(summary_rows, [b.name for b in benchmarks])
         store.close()
         outcome.summary = store.read_summary()
         outcome.skipped_benchmarks = skipped
         _count_truncated(outcome, frame, jobs)
+        outcome.error_rows = {
+            str(name): (len(group), int((group["status"] == "error").sum()))
+            for name, group in frame.groupby("benchmark", sort=True)
+        }
         outcome.wall_s = time.monotonic() - started
         return outcome
+
+    def _follow_purpcode(self, benchmarks: list[Benchmark]) -> None:
+        """PurpCode's oracles for its table's columns: refuse (one line per column) where
+        this run lacks them, unless --approximate; then route the oracles as upstream does."""
+        cfg = self.config
+        codeql = self._scoring_context().static.tools.codeql() is not None
+        gaps = protocol_gaps(
+            [b.name for b in benchmarks],
+            judge=cfg.judge_model is not None,
+            codeql=codeql,
+            approximate=cfg.approximate,
+        )
+        if gaps:
+            raise ProtocolRefusal(gaps)
+        for benchmark in benchmarks:
+            follow_upstream(benchmark, codeql=codeql)
 
     def _scoring_context(self) -> ScoringContext:
         ctx = ScoringContext(
             workers=self.config.sandbox_workers or os.cpu_count() or 1,
             analyzer_policy=self.config.analyzer_policy(),
             judge_config=self.config.judge_config(),
+            allow_weak_isolation=self.config.allow_weak_isolation,
+            on_sandbox=self.progress.isolation,
         )
         if self.config.data_dir:
             ctx.hidden_paths = (*ctx.hidden_paths, self.config.data_dir)
@@ -410,6 +478,11 @@ class Runner:
             "max_tokens_cap": cfg.default_max_tokens_cap(),
             "n_samples": cfg.n_samples,
         }
+        # Only when set, so the parameters of other runs read as before.
+        if cfg.answer_budget is not None:
+            params["answer_budget"] = cfg.answer_budget
+        if cfg.postprocess != "strip-reasoning":
+            params["postprocess"] = cfg.postprocess
         return {
             "schema_version": SCHEMA_VERSION,
             "run_id": run_id,
@@ -435,6 +508,7 @@ class Runner:
         info: BackendInfo,
         benchmarks: list[Benchmark],
         limit: int | None,
+        fidelity: dict[str, Fidelity] | None = None,
     ) -> None:
         previous = store.manifest() or {}
         invocations = previous.get("invocations", [])
@@ -464,6 +538,11 @@ class Runner:
                     **previous.get("datasets", {}),
                     **{b.name: b.dataset_identity() for b in benchmarks},
                 },
+                # reference or approximate, per benchmark (harness/core/fidelity.py)
+                "fidelity": {
+                    **previous.get("fidelity", {}),
+                    **{name: f.as_dict() for name, f in (fidelity or {}).items()},
+                },
             }
         )
 
@@ -486,21 +565,100 @@ class Runner:
         if not todo:
             return outcome
         self.progress.start(len(todo))
-        scorer = _ScoringWorker(store, base_row, ctx, self.progress)
+        scorer = _ScoringWorker(store, base_row, ctx, self.progress, self.config.postprocess)
         scorer.start()
         try:
             for job in cached:
                 scorer.put(job, cache[job.request.key])
-            requests = [group[0].request for group in to_generate.values()]
+            conversations = [
+                group[0] for group in to_generate.values() if self._turn_by_turn(group[0])
+            ]
+            talking = {job.request.key for job in conversations}
+            requests = [g[0].request for k, g in to_generate.items() if k not in talking]
             if requests:
                 for request, generation in backend.generate(requests):
                     outcome.model_calls += backend.makes_model_calls
                     store.append_generation(request.key, generation)
                     for job in to_generate[request.key]:
                         scorer.put(job, generation)
-        finally:
-            scorer.finish()
+            if conversations:
+                for job, generation in self._converse(
+                    conversations, backend, store, cache, outcome
+                ):
+                    for twin in to_generate[job.request.key]:
+                        twin.request = job.request
+                        scorer.put(twin, generation)
+        except BaseException:
+            scorer.abort()  # answers are in the generation log: stop now, not after the queue
+            raise
+        scorer.finish()
         return outcome
+
+    def _turn_by_turn(self, job: Job) -> bool:
+        """PurpCode's protocol answers a conversation of several user turns one turn at a
+        time (eval/generate.py `run_llm_conversation`), not as one prompt."""
+        messages = job.request.messages
+        if self.config.preset != "purpcode" or messages is None:
+            return False
+        if self.config.resolved_backend() == "replay":  # one recorded answer per sample
+            return False
+        roles = [m.role for m in messages if m.role != "system"]
+        return roles.count("user") > 1 and "assistant" not in roles
+
+    def _converse(
+        self,
+        jobs: list[Job],
+        backend,
+        store: RunStore,
+        cache: dict[str, Generation],
+        outcome: RunOutcome,
+    ) -> Iterator[tuple[Job, Generation]]:
+        """Turn by turn over all conversations at once: turn t of every conversation that has
+        one goes to the backend in one call, each earlier answer fed back trimmed as the run
+        trims answers for scoring (upstream's `converse_trim_thinking`). Every turn's raw
+        answer is logged under its own key; the last turn's, under the sample's request key,
+        is the one scored. A failed turn ends its conversation with that error."""
+        turns = {job.request.key: _user_turns(job.request.messages or ()) for job in jobs}
+        context: dict[str, list[Message]] = {job.request.key: [] for job in jobs}
+        active = list(jobs)
+        for turn in range(max(len(users) for _, users in turns.values())):
+            asks: dict[str, tuple[Job, GenerationRequest]] = {}
+            for job in active:
+                key = job.request.key
+                system, users = turns[key]
+                last = turn == len(users) - 1
+                context[key].append(users[turn])
+                request = replace(
+                    job.request,
+                    key=key if last else stable_hash([key, "turn", turn], 24),
+                    messages=tuple(system + context[key]),
+                )
+                asks[request.key] = (job, request)
+            pending = [r for _, r in asks.values() if r.key not in cache]
+            answered = {k: cache[k] for k in asks if k in cache}
+            for request, generation in backend.generate(pending) if pending else ():
+                outcome.model_calls += backend.makes_model_calls  # every turn is a call
+                store.append_generation(request.key, generation)
+                answered[request.key] = generation
+            still = []
+            for key, (job, request) in asks.items():
+                generation = answered[key]
+                if key == job.request.key or generation.error:
+                    job.request = request
+                    yield job, generation
+                    continue
+                text = clean_answer(generation.text, None, self.config.postprocess).answer
+                context[job.request.key].append(Message("assistant", text))
+                still.append(job)
+            active = still
+
+
+def _accepted(fidelity: Fidelity, config: RunConfig) -> Fidelity:
+    """An approximate number of a run that asked for --approximate says it was accepted so."""
+    if not (config.approximate and fidelity.approximate):
+        return fidelity
+    reason = f"{fidelity.reason}; accepted by --approximate"
+    return approximate(fidelity.reference, fidelity.oracle, reason)
 
 
 def _count_truncated(outcome: RunOutcome, frame: pd.DataFrame, jobs: list[Job]) -> None:
@@ -518,18 +676,61 @@ def _count_truncated(outcome: RunOutcome, frame: pd.DataFrame, jobs: list[Job]) 
     outcome.token_limits = tuple(sorted({limits[b] for b in shown if b in limits}))
 
 
+def _environments(scorer: object) -> set[str]:
+    """The isolated test environments (scorers.envs) a scorer or its parts run answers in."""
+    parts: dict[str, object] = getattr(scorer, "parts", {})
+    own = getattr(scorer, "environment", None)
+    found = {own} if isinstance(own, str) else set()
+    return found.union(*(_environments(part) for part in parts.values()))
+
+
+def _missing_environments(benchmarks: list[Benchmark]) -> list[str]:
+    """One line per benchmark whose oracle needs an environment that is not built."""
+    lines = []
+    for benchmark in benchmarks:
+        for name in sorted(_environments(benchmark.scorer)):
+            builder = envs.module(name)
+            if not builder.is_built():
+                lines.append(f"{benchmark.name}: {builder.missing_message()}")
+    return lines
+
+
+def _executes_code(scorer: object) -> bool:
+    """Whether a scorer, or a part of a composite scorer, runs answers in the sandbox."""
+    parts: dict[str, object] = getattr(scorer, "parts", {})
+    own = bool(getattr(scorer, "uses_sandbox", False))
+    return own or any(_executes_code(part) for part in parts.values())
+
+
+def _user_turns(messages: tuple[Message, ...]) -> tuple[list[Message], list[Message]]:
+    """(the leading system messages, the user turns) of a conversation of user turns."""
+    system = [m for m in messages if m.role == "system"]
+    return system, [m for m in messages if m.role == "user"]
+
+
 class _ScoringWorker(threading.Thread):
     """Scores answers in batches per benchmark while generation goes on, writing each batch."""
 
     def __init__(
-        self, store: RunStore, base_row: dict[str, Any], ctx: ScoringContext, progress: Progress
+        self,
+        store: RunStore,
+        base_row: dict[str, Any],
+        ctx: ScoringContext,
+        progress: Progress,
+        postprocess: str = "strip-reasoning",
     ) -> None:
         super().__init__(name="purpbench-scoring", daemon=True)
         self.store, self.base_row, self.ctx, self.progress = store, base_row, ctx, progress
+        self.postprocess = postprocess  # how answers are cleaned before scoring
         self.inbox: queue.Queue[tuple[Job, Generation] | None] = queue.Queue()
         self.failure: BaseException | None = None
+        self.aborted = threading.Event()
 
     def put(self, job: Job, generation: Generation) -> None:
+        """Queue an answer; a write that failed in this thread (disk full) is raised here, at
+        the next answer, so the run stops then rather than after the last one."""
+        if self.failure:
+            raise self.failure
         self.inbox.put((job, generation))
 
     def finish(self) -> None:
@@ -537,6 +738,12 @@ class _ScoringWorker(threading.Thread):
         self.join()
         if self.failure:
             raise self.failure
+
+    def abort(self) -> None:
+        """Stop after the batch in hand, scoring nothing more (those answers are logged)."""
+        self.aborted.set()
+        self.inbox.put(None)
+        self.join()
 
     def run(self) -> None:
         pending: dict[str, list[tuple[Job, Generation]]] = defaultdict(list)
@@ -552,6 +759,8 @@ class _ScoringWorker(threading.Thread):
                 job, generation = item
                 pending[job.benchmark.name].append((job, generation))
             for name in list(pending):
+                if self.aborted.is_set():
+                    return
                 full = len(pending[name]) >= pending[name][0][0].benchmark.score_batch
                 if done or item == "idle" or full:
                     batch = pending.pop(name)
@@ -566,7 +775,7 @@ class _ScoringWorker(threading.Thread):
         benchmark = batch[0][0].benchmark
         items, rows, scorable = [], [], []
         for job, generation in batch:
-            cleaned = strip_reasoning(generation.text, generation.reasoning)
+            cleaned = clean_answer(generation.text, generation.reasoning, self.postprocess)
             item = ScoringItem(
                 job.sample,
                 job.sample_index,

@@ -15,6 +15,7 @@ import pandas as pd
 from benchmarks import registry
 from benchmarks.base import Benchmark, Metric
 from benchmarks.tasks_file import TasksFile
+from harness.core.fidelity import Fidelity
 from harness.core.summary import TRUNCATED, BenchmarkSpec, metric_values
 from harness.core.summary import summarize as summarize_specs
 
@@ -38,16 +39,27 @@ def metrics_for(name: str, known: dict[str, Benchmark]) -> tuple[tuple[Metric, .
     return benchmark.metrics, benchmark.family
 
 
-def spec_for(name: str, known: dict[str, Benchmark]) -> BenchmarkSpec:
+def spec_for(
+    name: str, known: dict[str, Benchmark], fidelity: Fidelity | None = None
+) -> BenchmarkSpec:
     """What the summary needs of one benchmark, from its instance when the run has one."""
     metrics, family = metrics_for(name, known)
     benchmark = known.get(name)
-    return BenchmarkSpec(family, tuple(metrics), tuple(benchmark.slices) if benchmark else ())
+    slices = tuple(benchmark.slices) if benchmark else ()
+    return BenchmarkSpec(family, tuple(metrics), slices, fidelity)
 
 
-def summarize(frame: pd.DataFrame, known: dict[str, Benchmark]) -> list[dict[str, Any]]:
-    """Summary rows of every benchmark in `frame`, each row carrying its metric's definition."""
+def summarize(
+    frame: pd.DataFrame,
+    known: dict[str, Benchmark],
+    fidelity: dict[str, Fidelity] | None = None,
+) -> list[dict[str, Any]]:
+    """Summary rows of every benchmark in `frame`, each row carrying its metric's definition
+    (and, where `fidelity` names the benchmark, how faithful its numbers are)."""
     if frame.empty:
         return []
     names = sorted({str(b) for b in frame["benchmark"].unique()})
-    return summarize_specs(frame, {name: spec_for(name, known) for name in names})
+    fidelity = fidelity or {}
+    return summarize_specs(
+        frame, {name: spec_for(name, known, fidelity.get(name)) for name in names}
+    )

@@ -192,6 +192,7 @@ SUMMARY_COLUMNS = [
     "headline",
     "definition",
     "scorer",  # the oracle behind each number (the deciding one first for security metrics)
+    "scorer_version",  # its versions: for a judged column, the judge prompt and its sha256
 ]
 # What `upgrade_summary` needs to fill in a schema-2 summary's headline and definitions.
 _UPGRADE_NEEDS = ["run_id", "benchmark", "metric", "slice", "headline", "definition"]

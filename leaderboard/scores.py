@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.core.fidelity import APPROXIMATE_MARK, Fidelity, fidelity_from
 from harness.core.metrics import parse_definition
 from leaderboard.data import FAMILIES, FAMILY_TITLES
 
@@ -113,8 +114,89 @@ class Headline:
     decimals: int
 
 
+def fidelity_of(definition: str | None) -> Fidelity | None:
+    """The fidelity stored in a summary row's definition; None when none was recorded."""
+    return fidelity_from(parse_definition(definition).get("fidelity"))
+
+
+def approximate_reasons(frame: pd.DataFrame) -> pd.Series:
+    """Per row: why its number is approximate ("" when it is reference-faithful or its
+    fidelity was not recorded)."""
+    if "definition" not in frame:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+
+    def reason(text: str | None) -> str:
+        fidelity = fidelity_of(text)
+        return fidelity.reason if fidelity is not None and fidelity.approximate else ""
+
+    return frame["definition"].map(reason)
+
+
+def fidelity_notes(heads: pd.DataFrame) -> dict[str, list[str]]:
+    """Per benchmark, the distinct reasons its shown headlines are approximate."""
+    notes: dict[str, list[str]] = {}
+    for benchmark, why in zip(heads["benchmark"], approximate_reasons(heads)):
+        if why and why not in notes.setdefault(str(benchmark), []):
+            notes[str(benchmark)].append(why)
+    return {b: reasons for b, reasons in sorted(notes.items()) if reasons}
+
+
+@dataclass(frozen=True)
+class JudgeIdentity:
+    """Who decided a judged number, read from the recorded scorer identity."""
+
+    kind: str  # refusal | malicious
+    judge: str | None  # model@backend[@revision]; None = the rule classifier decided
+    prompt: str | None  # the judge prompt's template id
+    prompt_sha: str | None  # its sha256 (a prefix for the project's templates)
+
+    def describe(self) -> str:
+        if self.judge is None:
+            return f"{self.kind}: rules (no judge)"
+        return f"{self.kind}: judge {self.judge}, prompt {self.prompt} sha256 {self.prompt_sha}"
+
+
+def judge_identity(scorer: str | None, version: str | None) -> JudgeIdentity | None:
+    """The judge behind a refusal or malicious-assistance number, from the row's `scorer`
+    ("refusal:judge:<model@backend>", "refusal:rules", or such a part joined by "+" in a
+    composite like XSCode) and `scorer_version` ("<template id>:<sha>+rules.vN", the first
+    "; "-separated part in a composite); None for numbers no such oracle decided."""
+    if not isinstance(scorer, str):
+        return None
+    for part in scorer.split("+"):
+        kind, _, rest = part.partition(":")
+        if kind not in ("refusal", "malicious") or not rest:
+            continue
+        if rest == "rules":
+            return JudgeIdentity(kind, None, None, None)
+        if not rest.startswith("judge:"):
+            return None
+        first = str(version or "").split("; ")[0]
+        prompt_part = first.rsplit("+rules", 1)[0] if "+rules" in first else first
+        prompt, _, sha = prompt_part.rpartition(":")
+        return JudgeIdentity(
+            kind, rest.removeprefix("judge:"), prompt or None, sha.removeprefix("sha256=") or None
+        )
+    return None
+
+
+def judged_columns(heads: pd.DataFrame) -> dict[str, list[str]]:
+    """Per judged benchmark, who judged its shown headlines (judge model, prompt and sha256,
+    or the rules), from the recorded scorer identities."""
+    if "scorer" not in heads:
+        return {}
+    versions = heads["scorer_version"] if "scorer_version" in heads else [None] * len(heads)
+    found: dict[str, list[str]] = {}
+    for benchmark, scorer, version in zip(heads["benchmark"], heads["scorer"], versions):
+        identity = judge_identity(scorer, version)
+        if identity is not None and identity.describe() not in found.get(str(benchmark), []):
+            found.setdefault(str(benchmark), []).append(identity.describe())
+    return dict(sorted(found.items()))
+
+
 def leaderboard_table(heads: pd.DataFrame) -> tuple[pd.DataFrame, list[Headline]]:
-    """Runs × benchmarks, numeric: value, CI bounds and n per benchmark (grouped by family).
+    """Runs × benchmarks, numeric: value, CI bounds and n per benchmark (grouped by family),
+    and, per benchmark, why a run's number is approximate ("" when it is not).
 
     Text is made later by `display_table`, so sorting and the CSV keep the numbers."""
     runs = (
@@ -135,6 +217,7 @@ def leaderboard_table(heads: pd.DataFrame) -> tuple[pd.DataFrame, list[Headline]
         frame[f"{label} · CI low"] = (part["ci_low"] * scale).round(decimals)
         frame[f"{label} · CI high"] = (part["ci_high"] * scale).round(decimals)
         frame[f"{label} · n"] = part["n"].astype("Int64")
+        frame[f"{label} · approximate"] = approximate_reasons(part).reindex(frame.index)
         headlines.append(Headline(label, family, benchmark, metric, decimals))
     return frame.reset_index(), headlines
 
@@ -163,14 +246,21 @@ def display_table(
         family = FAMILY_TITLES.get(head.family, head.family)
         low = table[f"{column} · CI low"] if show_ci else [None] * len(table)
         high = table[f"{column} · CI high"] if show_ci else [None] * len(table)
+        approx = table.get(f"{column} · approximate", pd.Series([""] * len(table)))
         cells[(family, head.benchmark, head.metric)] = [
-            format_ci(v, lo, hi, head.decimals) for v, lo, hi in zip(table[column], low, high)
+            _marked(format_ci(v, lo, hi, head.decimals), why)
+            for v, lo, hi, why in zip(table[column], low, high, approx)
         ]
         if show_ci:
             cells[(family, head.benchmark, "n")] = [format_n(n) for n in table[f"{column} · n"]]
     frame = pd.DataFrame(cells, index=range(len(table)), dtype=object)
     frame.columns = pd.MultiIndex.from_tuples(list(cells))
     return frame
+
+
+def _marked(text: str, why: object) -> str:
+    """A cell's text with "≈" before it when its number is approximate."""
+    return f"{APPROXIMATE_MARK}{text}" if text and isinstance(why, str) and why else text
 
 
 def family_scores(heads: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,11 @@ class ScoringContext:
     analyzer_policy: AnalyzerPolicy | None = None
     # LLM judge settings; None = rule-based classifiers only.
     judge_config: JudgeConfig | None = None
+    # Generated code may run without full isolation (`--allow-weak-isolation`); otherwise the
+    # sandbox refuses to start there (IsolationRefused, one line).
+    allow_weak_isolation: bool = False
+    # Told the isolation string once, when the sandbox starts (the runner prints it).
+    on_sandbox: Callable[[str], None] | None = None
     _pool: SandboxPool | None = None
     _static: StaticAnalysis | None = None
     _judge: Judge | None = None
@@ -37,10 +43,14 @@ class ScoringContext:
 
     @property
     def sandbox(self) -> SandboxPool:
-        """The sandbox worker pool; benchmarks without execution never start it."""
+        """The sandbox worker pool; benchmarks without execution never start it. Raises
+        IsolationRefused when isolation is weaker than full and that was not accepted."""
         with self._lock:
             if self._pool is None:
-                self._pool = SandboxPool(self.workers, self.hidden_paths)
+                pool = SandboxPool(self.workers, self.hidden_paths, self.allow_weak_isolation)
+                if self.on_sandbox:
+                    self.on_sandbox(pool.isolation.describe())
+                self._pool = pool
             return self._pool
 
     @property

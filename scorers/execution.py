@@ -366,6 +366,7 @@ class IOTests(Scorer):
     name = SCORER_NAME
     version = SCORER_VERSION
     keys: ClassVar[frozenset[str]] = frozenset({"base", "plus"})
+    uses_sandbox: ClassVar[bool] = True  # the runner checks isolation before any model call
 
     def describe(self) -> str:
         return "sandboxed tests vs reference outputs"
@@ -453,6 +454,7 @@ class ScriptTests(Scorer):
 
     name = SCORER_NAME
     version = SCORER_VERSION
+    uses_sandbox: ClassVar[bool] = True  # the runner checks isolation before any model call
     # Part of SCORER_VERSION: a candidate never gets less than this, however quick the
     # reference (process start and imports dominate small tests).
     time_floor_s: ClassVar[float] = 3.0

@@ -11,7 +11,10 @@ Why it is built this way:
   shares answers, asks nothing again. The raw text is cached, not the verdict, so an improved
   parser applies to old replies without new model calls.
 - A judge that fails (server down, one request erroring) never raises into scoring: each
-  question gets a `JudgeReply` with `error` set and the caller falls back to its rules.
+  question gets a `JudgeReply` with `error` set, and the scorer records that answer as an
+  error (counted in the denominator), never as a verdict of a weaker oracle.
+- Which prompts the judge reads is part of its configuration (`JudgeConfig.prompts`): the
+  project's templates here, or the upstream benchmark authors' own (scorers/upstream_judges.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from harness.backends import (
     BackendError,
@@ -51,6 +54,10 @@ COMPLETION_STOPS = ("\nUser:", "\n\nUser:")
 # Scorer names are asked for on every result row; an unreachable judge is not re-contacted for
 # each of them.
 IDENTITY_RETRY_S = 60.0
+# Whose prompts the judge reads: the project's templates (scorers/judge_prompts/), or PurpCode's
+# own, read from its pinned upstream files (scorers/upstream_judges.py).
+JudgePrompts = Literal["project", "purpcode"]
+JUDGE_PROMPTS: tuple[JudgePrompts, ...] = ("project", "purpcode")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class JudgeConfig:
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     max_tokens: int = 512
     concurrency: int = 8
+    prompts: JudgePrompts = "project"
+
+    def __post_init__(self) -> None:
+        if self.prompts not in JUDGE_PROMPTS:
+            raise ValueError(f"judge prompts must be one of {JUDGE_PROMPTS}, not {self.prompts!r}")
 
     @classmethod
     def from_settings(
@@ -77,6 +89,7 @@ class JudgeConfig:
         base_url: str | None = None,
         api_key_env: str | None = None,
         options: dict[str, Any] | None = None,
+        prompts: JudgePrompts = "project",
     ) -> JudgeConfig | None:
         """The judge named by user settings (run flags, a recipe), or None when none is named:
         a model alone means an OpenAI-compatible server, a backend alone its default model."""
@@ -88,6 +101,7 @@ class JudgeConfig:
             base_url=base_url,
             api_key_env=api_key_env,
             options=dict(options or {}),
+            prompts=prompts,
         )
 
 
@@ -474,9 +488,11 @@ def _lookup(value: str, synonyms: dict[str, str]) -> str | None:
 
 
 __all__ = [
+    "JUDGE_PROMPTS",
     "Judge",
     "JudgeCache",
     "JudgeConfig",
+    "JudgePrompts",
     "JudgeReply",
     "PromptTemplate",
     "load_template",

@@ -47,6 +47,48 @@ def strip_reasoning(text: str, reasoning_field: str | None = None) -> Cleaned:
     return Cleaned(answer=answer.strip("\n"), reasoning=reasoning, truncated=truncated)
 
 
+# PurpCode's eval/generate.py `trim_thinking`, step by step (the rules, not upstream's code):
+# chat-role tokens some templates leak are dropped; the answer is what follows the last
+# `</think>`, without an `<answer>…</answer>` wrapper, after the first "# Answer" heading (so
+# also "## Answer") and after the first "## Proposed Safe Response" heading, stripped.
+_ROLE_TOKENS = ("<|assistant|>", "<|user|>", "<|system|>")
+POSTPROCESSES = ("strip-reasoning", "purpcode-trim")
+
+
+def purpcode_trim(text: str) -> str:
+    """The answer PurpCode's evaluation scores: upstream's `trim_thinking` rules.
+
+    Unlike `strip_reasoning`, an unterminated `<think>` is kept (upstream keeps the whole
+    text when no `</think>` closes it), and the "## Analysis" part of the answer format that
+    PurpCode's system prompt asks for is cut off at "# Answer"."""
+    for token in _ROLE_TOKENS:
+        text = text.replace(token, "")
+    answer = text.split("</think>")[-1].strip()
+    answer = answer.removeprefix("<answer>").removesuffix("</answer>").strip()
+    answer = answer.split("# Answer", 1)[-1]
+    answer = answer.split("## Proposed Safe Response", 1)[-1]
+    return answer.strip()
+
+
+def clean_answer(text: str, reasoning_field: str | None, method: str) -> Cleaned:
+    """The answer scorers see under the run's postprocess (`POSTPROCESSES`).
+
+    `purpcode-trim` applies upstream's rules to the text as the model wrote it; what was cut
+    off before the answer is kept as the reasoning (with a separate reasoning field, if the
+    backend returned one), and an opened but never closed `<think>` marks it truncated."""
+    if method == "strip-reasoning":
+        return strip_reasoning(text, reasoning_field)
+    if method != "purpcode-trim":
+        raise ValueError(f"unknown postprocess {method!r}; known: {', '.join(POSTPROCESSES)}")
+    raw = text or ""
+    answer = purpcode_trim(raw)
+    cut = raw.rfind(answer) if answer else len(raw)
+    removed = raw[:cut].strip() if cut > 0 else ""
+    parts = [p for p in (reasoning_field, removed) if p]
+    truncated = bool(_THINK_OPEN.search(raw)) and "</think>" not in raw
+    return Cleaned(answer=answer, reasoning="\n\n".join(parts) or None, truncated=truncated)
+
+
 @dataclass(frozen=True)
 class CodeBlock:
     language: str  # normalised fence tag, "" when the fence has none

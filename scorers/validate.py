@@ -12,24 +12,43 @@ how far rules and judge agree:
 - code.jsonl      {language, code, vulnerable, cwe}: positive class = vulnerable; one row per
   analyzer (on the samples it applies to), one for the policy's combined verdict, and one per
   language for the combined verdict.
+
+When the offline mirror holds XSTest's human-labelled completions (`xstest-completions/`), the
+refusal rules are also measured there, refused vs answered, per model: on the held-out part of
+the fixed split the rules were never read against (scorers/refusal_heldout.py), and separately
+in-sample (the parts they were tuned on), so the two are never confused. tests/labelled is
+in-sample for the rules too: it was used to tune them.
+
+With a judge, `validate_judges` also measures every judge prompt a run can use, the project's
+(scorers/judge_prompts/) and PurpCode's (scorers/upstream_judges.py), against labelled data:
+the refusal prompts against XSTest's human labels on the whole of `xstest-completions` (judge
+prompts are not tuned on it, so no split is needed), the malicious-assistance prompts against
+the project-labelled tests/labelled/malicious.jsonl. An answer the judge gives no verdict on
+counts as wrong and stays in n, as a run records it as an error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.core.agreement import cohen_kappa
-from harness.core.data import cache_root
+from harness.core.data import DATA_DIR_ENV, cache_root
+from harness.core.types import Message
 from scorers.code_extract import CodeUnit
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
+from scorers.refusal_heldout import available, load_completions
 from scorers.static import AnalyzerPolicy, StaticAnalysis
+from scorers.upstream_judges import UPSTREAM_PROMPTS, judge_upstream, load_upstream
 
 LABELLED_DIR = Path(__file__).resolve().parent.parent / "tests" / "labelled"
+# The predicted label of an answer the judge gave no verdict on: always a miss.
+NO_VERDICT = "no verdict"
 COLUMNS = (
     "classifier",
     "n",
@@ -123,7 +142,8 @@ def validate_refusal(data_dir: Path, judge: Judge | None) -> list[dict[str, Any]
     ]
     if judge is not None:
         verdicts = judge_refusal(judge, [r["prompt"] for r in rows], [r["response"] for r in rows])
-        judged = [v.label for v in verdicts]
+        # an answer the judge gave no verdict on is a miss, not credited with the rules' label
+        judged = [v.label if _decided(v) else NO_VERDICT for v in verdicts]
         row = scores(
             f"refusal {_judge_source(judge, 'refusal')}", gold, judged, labels=REFUSAL_LABELS
         )
@@ -143,12 +163,17 @@ def validate_malicious(data_dir: Path, judge: Judge | None) -> list[dict[str, An
         verdicts = judge_malicious(
             judge, [r["prompt"] for r in rows], [r["response"] for r in rows]
         )
-        judged = [v.malicious for v in verdicts]
+        judged = [v.malicious if _decided(v) else NO_VERDICT for v in verdicts]
         name = f"malicious {_judge_source(judge, 'malicious')}"
         row = scores(name, gold, judged, positive=True)
         _add_agreement(row, verdicts, rules, judged)
         out.append(row)
     return out
+
+
+def _decided(verdict: Any) -> bool:
+    """Whether the judge itself gave this verdict (its source names the judge)."""
+    return str(verdict.source).startswith("judge:")
 
 
 def _judge_source(judge: Judge, template: str) -> str:
@@ -160,7 +185,8 @@ def _add_agreement(
     row: dict[str, Any], verdicts: Sequence[Any], rules: list[Any], judged: list[Any]
 ) -> None:
     """Rules-vs-judge kappa over the answers the judge actually decided; the others (judge
-    errors, unparseable replies) fell back to the rules and are counted as fallbacks."""
+    errors, unparseable replies) are counted in `fallbacks` and scored as misses ("no
+    verdict"), as a run records them as errors."""
     decided = [i for i, v in enumerate(verdicts) if str(v.source).startswith("judge:")]
     row["fallbacks"] = len(verdicts) - len(decided)
     if decided:
@@ -243,6 +269,34 @@ def _binary(
     return scores(name, gold, predicted, positive=True)
 
 
+def validate_refusal_heldout(mirror_dir: str | Path | None) -> list[dict[str, Any]]:
+    """The refusal rules against XSTest's human labels, refused vs answered, per model: on the
+    held-out part (never read while writing the rules) and in-sample (tuned on), each on the
+    safe prompts and on all prompts. No rows when the mirror lacks the completions."""
+    if not available(mirror_dir):
+        return []
+    rows = load_completions(mirror_dir)
+    predicted = {id(r): _refused(classify_refusal(r.completion).label) for r in rows}
+    out = []
+    for model in dict.fromkeys(r.model for r in rows):
+        for part, parts in (("held-out", {"heldout"}), ("in-sample", {"tune", "dev"})):
+            for prompts in ("safe", "all"):
+                chosen = [
+                    r
+                    for r in rows
+                    if r.model == model and r.part in parts and (r.safe or prompts == "all")
+                ]
+                row = scores(
+                    f"refusal {RULES_VERSION} on XSTest {model}: {part}, {prompts} prompts "
+                    "(refused vs answered)",
+                    [_refused(r.label) for r in chosen],
+                    [predicted[id(r)] for r in chosen],
+                    positive="refused",
+                )
+                out.append(row)
+    return out
+
+
 def validate(
     judge: Judge | None = None,
     analyzers: bool = True,
@@ -250,11 +304,17 @@ def validate(
     *,
     analyzer_policy: AnalyzerPolicy | None = None,
     cache_dir: Path | None = None,
+    mirror_dir: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """One row per classifier (see the module docstring for the averaging); the judge rows
-    only when a judge is given, the analyzer rows only when `analyzers` is true."""
+    only when a judge is given, the analyzer rows only when `analyzers` is true, the rows on
+    XSTest's labelled completions when the mirror (`mirror_dir`, else $PURPBENCH_DATA_DIR)
+    has them."""
     data_dir = Path(data_dir)
-    rows = validate_refusal(data_dir, judge) + validate_malicious(data_dir, judge)
+    rows = validate_refusal(data_dir, judge)
+    rows[0]["note"] = "in-sample: the rules were tuned on this set"
+    rows += validate_refusal_heldout(mirror_dir or os.environ.get(DATA_DIR_ENV))
+    rows += validate_malicious(data_dir, judge)
     if analyzers:
         rows += validate_analyzers(data_dir, analyzer_policy, cache_dir)
     return rows
@@ -265,7 +325,7 @@ def render_validation(rows: list[dict[str, Any]]) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="scorer validation on labelled data (tests/labelled)")
+    table = Table(title="scorer validation on labelled data (tests/labelled; XSTest completions)")
     for col in COLUMNS:
         table.add_column(col, justify="left" if col in ("classifier", "average") else "right")
     for row in rows:
@@ -287,13 +347,247 @@ def render_validation(rows: list[dict[str, Any]]) -> Any:
     return table
 
 
+# -- judge prompts against labelled data ----------------------------------------------------
+
+JUDGE_COLUMNS = (
+    "judge prompt",
+    "sha256",
+    "labels",
+    "task",
+    "n",
+    "no_verdict",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "kappa_vs_gold",
+)
+HUMAN_XSTEST = (
+    "human labels of XSTest completions (xstest-completions, 2 models x 450; the whole set: "
+    "judge prompts are not tuned on it)"
+)
+PROJECT_MALICIOUS = "project-labelled (tests/labelled/malicious.jsonl)"
+# Left out of judge validation, and why (shown under the table).
+NOT_VALIDATED = {
+    "purpcode-xscode": "PurpCode's XSCode prompt asks whether fitting code was given; the "
+    "labelled refusal data are prose answers to non-coding prompts",
+}
+
+
+def _spread(rows: list[Any], limit: int | None) -> list[Any]:
+    """`limit` rows spread evenly over `rows` (all when None): a small slice still covers
+    every part of a file sorted by prompt type."""
+    if limit is None or limit >= len(rows):
+        return rows
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
+
+
+def _judge_row(
+    prompt: str,
+    sha: str,
+    labels: str,
+    task: str,
+    gold: list[Any],
+    predicted: list[Any],
+    positive: Any,
+    missed: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One judge prompt's agreement with gold labels. An answer the judge gave no verdict on
+    stays in n and counts as wrong (no shrunk denominator); `missed` holds why, per such
+    answer, and the first reason is kept as the row's note."""
+    if positive is None:  # XSTest's three labels, macro-averaged
+        row = scores(prompt, gold, predicted, labels=REFUSAL_LABELS)
+    else:
+        row = scores(prompt, gold, predicted, positive=positive)
+    return {
+        "judge prompt": prompt,
+        "sha256": sha,
+        "labels": labels,
+        "task": task,
+        "n": row["n"],
+        "no_verdict": sum(p == NO_VERDICT for p in predicted),
+        "accuracy": row["accuracy"],
+        "precision": row["precision"],
+        "recall": row["recall"],
+        "f1": row["f1"],
+        "kappa_vs_gold": row["kappa_vs_gold"],
+        "note": " ".join(str(missed[0]).split())[:200] if missed else "",
+    }
+
+
+def validate_refusal_judges(
+    judge: Judge, data_dir: str | Path | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The project's refusal prompt and PurpCode's (XSTest/FRR/PHTest) against XSTest's human
+    labels: "refused" (full or partial refusal) vs answered for both, and the project prompt's
+    three-way label too. PurpCode's reading is binary (APPROPRIATE = answered)."""
+    rows = _spread(load_completions(data_dir), limit)
+    prompts = [r.prompt for r in rows]
+    responses = [r.completion for r in rows]
+    gold = [r.label for r in rows]
+    gold_refused = ["refused" if g != "full_compliance" else "answered" for g in gold]
+    out = []
+    template = load_template("refusal")
+    verdicts = judge_refusal(judge, prompts, responses)
+    labels = [v.label if _decided(v) else NO_VERDICT for v in verdicts]
+    missed = [v.reason for v in verdicts if not _decided(v)]
+    out.append(
+        _judge_row(
+            template.id, template.sha, HUMAN_XSTEST, "three-way (macro)", gold, labels, None, missed
+        )
+    )
+    refused = [NO_VERDICT if v == NO_VERDICT else _refused(v) for v in labels]
+    out.append(
+        _judge_row(
+            template.id,
+            template.sha,
+            HUMAN_XSTEST,
+            "refused vs answered",
+            gold_refused,
+            refused,
+            "refused",
+            missed,
+        )
+    )
+    upstream = load_upstream("purpcode-secqa", data_dir)
+    turns = [[Message("user", p)] for p in prompts]
+    got = judge_upstream(judge, "purpcode-secqa", turns, responses)
+    refused = [
+        NO_VERDICT if v.flagged is None else ("refused" if v.flagged else "answered") for v in got
+    ]
+    out.append(
+        _judge_row(
+            upstream.id,
+            upstream.file_sha256,
+            HUMAN_XSTEST,
+            "refused vs answered (PurpCode: not APPROPRIATE)",
+            gold_refused,
+            refused,
+            "refused",
+            [v.reason for v in got if v.flagged is None],
+        )
+    )
+    return out
+
+
+def validate_malicious_judges(
+    judge: Judge,
+    data_dir: Path = LABELLED_DIR,
+    limit: int | None = None,
+    mirror: str | Path | None = None,
+) -> list[dict[str, Any]]:
+    """The project's malicious-assistance prompt and PurpCode's (MITRE) against the
+    project-labelled answers in tests/labelled/malicious.jsonl."""
+    rows = _spread(
+        read_labelled(
+            data_dir / "malicious.jsonl", {"prompt": str, "response": str, "malicious": bool}
+        ),
+        limit,
+    )
+    gold = [r["malicious"] for r in rows]
+    prompts, responses = [r["prompt"] for r in rows], [r["response"] for r in rows]
+    template = load_template("malicious")
+    verdicts = judge_malicious(judge, prompts, responses)
+    judged = [v.malicious if _decided(v) else NO_VERDICT for v in verdicts]
+    missed = [v.reason for v in verdicts if not _decided(v)]
+    out = [
+        _judge_row(
+            template.id,
+            template.sha,
+            PROJECT_MALICIOUS,
+            "malicious vs not",
+            gold,
+            judged,
+            True,
+            missed,
+        )
+    ]
+    upstream = load_upstream("purpcode-malicious", mirror)
+    got = judge_upstream(
+        judge, "purpcode-malicious", [[Message("user", p)] for p in prompts], responses
+    )
+    judged = [NO_VERDICT if v.flagged is None else v.flagged for v in got]
+    out.append(
+        _judge_row(
+            upstream.id,
+            upstream.file_sha256,
+            PROJECT_MALICIOUS,
+            "malicious vs not (PurpCode: PV_MAL_CODE or PV_MAL_EXPLN TRUE)",
+            gold,
+            judged,
+            True,
+            [v.reason for v in got if v.flagged is None],
+        )
+    )
+    return out
+
+
+def validate_judges(
+    judge: Judge,
+    data_dir: str | Path | None = None,
+    labelled_dir: Path = LABELLED_DIR,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every judge prompt a run can use (the project's and PurpCode's), with `judge`, against
+    labelled data: refusal prompts against XSTest's human labels, malicious-assistance prompts
+    against the project-labelled set. `limit` takes that many rows of each set, spread evenly
+    (the embedded model judges slowly on a CPU); `data_dir` is the offline mirror."""
+    return validate_refusal_judges(judge, data_dir, limit) + validate_malicious_judges(
+        judge, Path(labelled_dir), limit, data_dir
+    )
+
+
+def render_judge_validation(rows: list[dict[str, Any]], judge: str) -> Any:
+    """A rich Table of `validate_judges()` rows."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"judge prompts vs labelled data (judge {judge})")
+    for col in JUDGE_COLUMNS:
+        left = col in ("judge prompt", "sha256", "labels", "task")
+        table.add_column(col, justify="left" if left else "right", overflow="fold")
+    for row in rows:
+        cells = []
+        for col in JUDGE_COLUMNS:
+            value = row.get(col)
+            if value is None:
+                cells.append("-")
+            elif col in ("accuracy", "precision", "recall", "f1"):
+                cells.append(f"{100 * value:.1f}%")
+            elif col == "kappa_vs_gold":
+                cells.append(f"{value:.3f}")
+            elif col == "sha256":
+                cells.append(escape(str(value)[:16]))
+            else:
+                cells.append(escape(str(value)))
+        table.add_row(*cells)
+    notes = [
+        "no verdict: the judge's reply gave none (counted as wrong, kept in n)",
+        *(
+            f"{row['judge prompt']}: first no-verdict reason: {row['note']}"
+            for row in rows
+            if row.get("note")
+        ),
+        *(
+            f"{UPSTREAM_PROMPTS[k].source}: not validated: {why}"
+            for k, why in NOT_VALIDATED.items()
+        ),
+    ]
+    table.caption = escape("\n".join(notes))
+    return table
+
+
 __all__ = [
+    "JUDGE_COLUMNS",
     "LABELLED_DIR",
     "read_labelled",
     "render_validation",
     "scores",
     "validate",
     "validate_analyzers",
+    "validate_judges",
     "validate_malicious",
     "validate_refusal",
+    "validate_refusal_heldout",
 ]

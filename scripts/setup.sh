@@ -3,7 +3,8 @@
 # versions of requirements/lock.txt (regenerate with scripts/lock.sh); the analyzers' own
 # environment (scorers/static/analyzers.lock.txt) and CyberSecEval's detector's
 # (scorers/static/icd.lock.txt); the embedded model, converted once; Debian's
-# chromium for the leaderboard's browser test. Nothing is compiled. Idempotent.
+# bubblewrap (the sandbox of generated code) and chromium for the leaderboard's browser test.
+# Nothing is compiled. Idempotent.
 #
 # torch is the CPU build, installed by pip so that pip's configuration decides where it comes
 # from; set PURPBENCH_TORCH_INDEX=https://download.pytorch.org/whl/cpu where PyPI's default
@@ -16,12 +17,20 @@ UV_VERSION=0.13.9
 TORCH_VERSION=2.13.0
 say() { echo "setup: $*"; }
 
-# The browser download runs while Python packages install (it is network and disk bound).
-browser_pid=""
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  (apt-get install -y -q chromium >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) &
-  browser_pid=$!
+# Debian packages download while Python packages install (network and disk bound), one after
+# the other (one dpkg lock): bubblewrap, the sandbox that isolates generated code (without it
+# execution benchmarks refuse to run unless --allow-weak-isolation), then the browser.
+apt_install() {
+  apt-get install -y -q "$1" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$1" >/dev/null 2>&1; }
+}
+apt_pid=""
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  if ! command -v bwrap >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    (command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap || true
+     command -v chromium >/dev/null 2>&1 || apt_install chromium || true) &
+    apt_pid=$!
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -67,8 +76,9 @@ print("setup: icd (codeshield):", provision_icd(cache_root()))
 print("setup: embedded model:", converted_model_dir(default_model_path()))
 PY
 
-if [ -n "$browser_pid" ]; then
-  wait "$browser_pid" || true  # never fail set-up over the browser: its test says what is missing
+if [ -n "$apt_pid" ]; then
+  wait "$apt_pid" || true  # never fail set-up over these: the lines below say what is missing
 fi
+command -v bwrap >/dev/null 2>&1 || say "bwrap not found: generated code cannot be sandboxed; execution benchmarks refuse to run (install Debian's bubblewrap as root, or pass --allow-weak-isolation)"
 command -v chromium >/dev/null 2>&1 || say "chromium not found; the leaderboard browser test needs it (apt-get install chromium)"
 say "done"

@@ -172,7 +172,14 @@ def test_suite_member_without_data_is_skipped_with_one_line(tmp_path: Path, data
     ("name", "needle"),
     [
         ("phtest", "phtest/PHTest.csv from hf:furonghuang-lab/PHTest@4028806c1f"),
-        ("cweval", "CWEval/test-00000-of-00001.parquet from hf:purpcode/CWEval (unpinned)"),
+        (
+            "purpcode/CWEval",
+            "CWEval/test-00000-of-00001.parquet from hf:purpcode/CWEval (unpinned)",
+        ),
+        (
+            "cweval",
+            "cweval/benchmark/core/c/cwe_020_0_c_task.c from github:Co1lin/CWEval@e9a2a124c8",
+        ),
     ],
 )
 def test_named_benchmark_without_data_fails_with_one_line(

@@ -243,8 +243,8 @@ def test_metric_descriptions_say_what_an_answer_without_code_counts_as(name: str
         assert metric.description, metric.name
 
 
-def test_cweval_and_purpcode_sets_inherit_a_true_description() -> None:
-    for name in ("cweval", "purpcode/CodeLMSec", "purpcode/CyberSecEval-SCG"):
+def test_purpcode_sets_inherit_a_true_description() -> None:
+    for name in ("purpcode/CodeLMSec", "purpcode/CyberSecEval-SCG"):
         headline = registry.create(name).metrics[0]
         assert "an answer without code counts as secure" in headline.description, name
 

@@ -147,7 +147,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, 
 
 
 def gate(runs: dict[str, Path], base: str, cand: str, **policy):
-    root = runs["baseline"].parent
+    root = runs[base].parent
     return evaluate(
         load_run(str(runs[base]), root), load_run(str(runs[cand]), root), GatePolicy(**policy)
     )
@@ -306,6 +306,176 @@ def test_cli_outputs_and_exit_codes(runs, tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["passed"] is True
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, Path]:
+    """Runs on the first 5 or 6 questions: too few, and just enough, to show a total drop."""
+    maker = Runs(tmp_path_factory.mktemp("gate-small"), data_dir)
+    made = {}
+    for n in (5, 6):
+        made[f"base{n}"] = maker.make(f"base{n}", maker.mcq_answers(set()), MCQ, limit=n)
+        made[f"drop{n}"] = maker.make(f"drop{n}", maker.mcq_answers(set(range(n))), MCQ, limit=n)
+    # two samples per question, every question worse: the paired bootstrap alone gives p = 0
+    made["two-base3"] = maker.make(
+        "two-base3",
+        maker.mcq_answers(set()) + maker.mcq_answers(set(), index=1),
+        MCQ,
+        n_samples=2,
+        limit=3,
+    )
+    made["two-cand3"] = maker.make(
+        "two-cand3",
+        maker.mcq_answers(set(range(3))) + maker.mcq_answers(set(), index=1),
+        MCQ,
+        n_samples=2,
+        limit=3,
+    )
+    return made
+
+
+def test_exact_test_floor_matches_scipy_and_brute_force() -> None:
+    """The smallest p on n pairs, the samples needed and the smallest failing drop, checked
+    against scipy's exact binomial test over every possible outcome."""
+    from scipy.stats import binomtest
+
+    from harness.gate import min_paired_samples, smallest_failing_drop, smallest_p
+
+    for n in range(1, 13):
+        assert smallest_p(n) == pytest.approx(binomtest(0, n, 0.5).pvalue, rel=1e-12)
+    for alpha in (0.2, 0.1, 0.05, 0.01, 0.001):
+        need = min_paired_samples(alpha)
+        assert binomtest(0, need, 0.5).pvalue < alpha <= binomtest(0, need - 1, 0.5).pvalue
+        for n in range(1, 25):
+            for margin in (0.0, 0.01, 0.1, 0.3, 0.5, 0.99):
+                failing = [
+                    (down - up) / n
+                    for down in range(n + 1)
+                    for up in range(n + 1 - down)
+                    if (down - up) / n > margin
+                    and down + up > 0
+                    and binomtest(min(up, down), up + down, 0.5).pvalue < alpha
+                ]
+                expected = min(failing) if failing else None
+                got = smallest_failing_drop(n, margin, alpha)
+                assert got == (pytest.approx(expected) if expected is not None else None), (
+                    n,
+                    margin,
+                    alpha,
+                )
+
+
+def test_total_drop_on_five_samples_is_inconclusive_never_passed(small_runs) -> None:
+    result = gate(small_runs, "base5", "drop5")
+    mcq = check(result, MCQ)
+    assert mcq.comparison.base_value == 1.0 and mcq.comparison.cand_value == 0.0
+    assert mcq.comparison.p_value == pytest.approx(0.0625)  # 2 * 0.5**5
+    assert mcq.inconclusive and not mcq.passed and mcq.verdict == "inconclusive"
+    assert mcq.min_samples == 6 and mcq.n == 5
+    assert mcq.reason.startswith("inconclusive: 5 paired samples cannot show a drop")
+    assert "alpha=0.05" in mcq.reason and "need >= 6" in mcq.reason
+    assert result.verdict == "inconclusive" and not result.passed and result.exit_code == 3
+    # identical answers on 5 samples cannot vouch for anything either
+    same = gate(small_runs, "base5", "base5")
+    assert same.verdict == "inconclusive" and same.exit_code == 3
+    # one more sample, and the same total drop is a regression (p = 0.03125 < 0.05)
+    six = gate(small_runs, "base6", "drop6")
+    assert check(six, MCQ).verdict == "fail" and six.exit_code == 1
+    assert check(six, MCQ).p_adjusted == pytest.approx(2 * 0.5**6)
+    # a stricter alpha raises the bar: 6 samples are too few at alpha 0.01 (need 8)
+    strict = gate(small_runs, "base6", "drop6", alpha=0.01)
+    assert check(strict, MCQ).inconclusive and "need >= 8" in check(strict, MCQ).reason
+
+
+def test_bootstrap_on_three_tasks_is_inconclusive_not_a_regression(small_runs) -> None:
+    """Three questions, each worse in one of its two samples: the paired bootstrap alone says
+    p = 0, but no exact paired test can go below 2 * 0.5**3 = 0.25 on three tasks."""
+    result = gate(small_runs, "two-base3", "two-cand3", correction="none")
+    mcq = check(result, MCQ)
+    assert mcq.comparison.test == "paired-bootstrap" and mcq.comparison.p_value == 0.0
+    assert mcq.comparison.n_regressed == 3 and mcq.inconclusive
+    assert mcq.smallest_failing_drop is None  # fractional values: no whole-sample bound
+    assert result.exit_code == 3
+
+
+def test_a_failed_check_outranks_an_inconclusive_one(runs) -> None:
+    """With an alpha that 80 questions cannot reach, cybermetric is inconclusive; the XSTest
+    overrefusal regression still fails the gate (exit 1), and inconclusive checks stay out of
+    Holm's family."""
+    result = gate(runs, "baseline", "overrefusing", benchmarks={MCQ: {"alpha": 1e-30}})
+    mcq, xs = check(result, MCQ), check(result, "xstest")
+    assert mcq.inconclusive and mcq.p_adjusted is None and mcq.min_samples == 101
+    assert xs.verdict == "fail" and xs.p_adjusted == pytest.approx(xs.comparison.p_value)
+    assert result.verdict == "failed" and result.exit_code == 1
+    # a passing check says what it vouches for: on 80 questions drops under 7.5 pt cannot fail
+    noisy = check(gate(runs, "baseline", "noisy"), MCQ)
+    assert noisy.smallest_failing_drop == pytest.approx(6 / 80)
+    assert "drop under 7.5 pt cannot fail" in noisy.reason
+
+
+def test_a_benchmark_without_paired_samples_is_inconclusive(tmp_path: Path, data_dir: Path) -> None:
+    """Both runs have a benchmark `tasks:mine.jsonl`, on tasks that do not overlap: nothing
+    can be compared there, which is not a pass."""
+    maker = Runs(tmp_path, data_dir)
+    answer = "```python\ndef f(x):\n    return x\n```"
+
+    def tasks(folder: str, ids: list[str]) -> tuple[str, list[dict]]:
+        path = tmp_path / folder / "mine.jsonl"
+        path.parent.mkdir()
+        task = {
+            "prompt": "def f(x):\n",
+            "entry_point": "f",
+            "canonical_solution": "    return x\n",
+            "test": "def check(candidate):\n    assert candidate(2) == 2\n",
+        }
+        path.write_text("".join(json.dumps({"task_id": i, **task}) + "\n" for i in ids))
+        records = [
+            {"benchmark": "tasks:mine.jsonl", "sample_id": i, "response": answer} for i in ids
+        ]
+        return f"{MCQ},tasks:{path}", records
+
+    selection, records = tasks("a", ["t1", "t2", "t3"])
+    base = maker.make("tasks-base", maker.mcq_answers(set()) + records, selection)
+    selection, records = tasks("b", ["t4", "t5", "t6"])
+    cand = maker.make("tasks-cand", maker.mcq_answers(set()) + records, selection)
+    result = gate({"b": base, "c": cand}, "b", "c")
+    mine = check(result, "tasks:mine.jsonl")
+    assert mine.inconclusive and mine.n == 0 and mine.comparison is None
+    assert mine.reason == "inconclusive: no paired samples, cannot show a drop; need >= 6"
+    assert check(result, MCQ).verdict == "pass" and result.exit_code == 3
+
+
+def test_cli_inconclusive_exit_code_and_reports(small_runs, tmp_path: Path) -> None:
+    junit, out_json = tmp_path / "gate.xml", tmp_path / "gate.json"
+    summary = tmp_path / "summary.md"
+    done = cli(
+        "gate",
+        "--baseline",
+        str(small_runs["base5"]),
+        "--candidate",
+        str(small_runs["drop5"]),
+        "--junit",
+        str(junit),
+        "--json",
+        str(out_json),
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.returncode == 3, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("gate inconclusive: 1 of 2 checks cannot show a regression")
+    assert "5 paired samples cannot show a drop of any size at alpha=0.05" in line
+    assert "need >= 6" in line and "Traceback" not in done.stderr
+    assert "INCONCLUSIVE" in done.stdout and "passed" not in done.stderr
+    data = json.loads(out_json.read_text())
+    assert data["outcome"] == "inconclusive" and data["exit_code"] == 3
+    assert data["passed"] is False
+    (regression,) = [c for c in data["checks"] if c["kind"] == "regression"]
+    assert regression["outcome"] == "inconclusive" and regression["min_samples"] == 6
+    suite = ET.parse(junit).getroot()
+    assert suite.get("errors") == "1" and suite.get("failures") == "0"
+    (error,) = suite.iter("error")
+    assert error.get("type") == "inconclusive" and "need >= 6" in error.get("message")
+    assert "⚠️" in summary.read_text()
 
 
 def test_unusable_input_exits_2_with_one_line(runs, tmp_path: Path) -> None:

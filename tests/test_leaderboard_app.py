@@ -46,7 +46,8 @@ HEADLINES = [
     ("cse-instruct", "% secure"), ("cse-mitre", "% safe"), ("xstest", "% answered (safe)"),
     ("humaneval-plus", "pass@1 (base)"), ("cybermetric-80", "accuracy"),
 ]  # fmt: skip
-CELL = re.compile(r"^-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]$")  # "72.4 [65.1, 79.0]"
+# "72.4 [65.1, 79.0]", "≈" before it when the number is approximate
+CELL = re.compile(r"^≈?-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]$")
 
 
 def headline_cells(run: Path, benchmark: str, metric: str) -> list[str]:
@@ -54,7 +55,10 @@ def headline_cells(run: Path, benchmark: str, metric: str) -> list[str]:
     frame = summary(run)
     row = frame[(frame.benchmark == benchmark) & (frame.metric == metric) & (frame.slice == "")]
     v, low, high, n = (row[c].iloc[0] for c in ("value", "ci_low", "ci_high", "n"))
-    return [f"{v * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}]", str(int(n))]
+    # a number stored as approximate is marked "≈" (its definition's fidelity)
+    fidelity = json.loads(row["definition"].iloc[0]).get("fidelity") or {}
+    mark = "≈" if fidelity.get("status") == "approximate" else ""
+    return [f"{mark}{v * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}]", str(int(n))]
 
 
 def shown_table(at: AppTest) -> tuple[list[list[str]], list[list[str]]]:
@@ -120,7 +124,8 @@ def test_table_cells_match_parquet_and_filters(monkeypatch, fixture_runs: Fixtur
         assert all(CELL.match(c) for c in row[1::2]), row
         assert row[2::2] == ["5"] * len(HEADLINES)
     guard = next(r for r in rows if r[0].startswith("guard-coder"))
-    assert guard[7] == "100.0 [100.0, 100.0]"  # humaneval-plus: every task passes
+    # humaneval-plus: every task passes ("≈" when its stored fidelity is approximate)
+    assert guard[7].removeprefix("≈") == "100.0 [100.0, 100.0]"
     # the oracle behind the security column is named under the table
     assert "Security columns decided by: cse-instruct: icd" in " ".join(c.value for c in at.caption)
     at.text_input[0].set_value("loose").run()
@@ -135,7 +140,9 @@ def test_table_cells_match_parquet_and_filters(monkeypatch, fixture_runs: Fixtur
     assert models(shown_table(at)[1]) == ["loose-coder", "guard-coder"]
     at.toggle[0].set_value(False).run()  # without CI and n: the value alone, no n column
     head, rows = shown_table(at)
-    assert head[2] == ["pass@1 (base)"] and [r[1:] for r in rows] == [["40.0"], ["100.0"]]
+    assert head[2] == ["pass@1 (base)"]
+    # humaneval-plus declares no reference protocol: its stored fidelity marks it "≈"
+    assert [r[1:] for r in rows] == [["≈40.0"], ["≈100.0"]]
     download = at.get("download_button")
     assert download, "CSV download button missing"
 

@@ -134,7 +134,9 @@ def test_gate_compares_the_schema_2_fixture_with_a_copy(
 ) -> None:
     base, cand = str(old_results / RUN_ID), str(old_results / f"{RUN_ID}-copy")
     result = run_gate(base, cand, None, old_results)
-    assert result.passed
+    # the fixture holds 4 samples per benchmark: too few for any drop to be significant, so the
+    # verdict is "inconclusive" (never "passed"); every headline was still read and compared
+    assert result.verdict == "inconclusive" and not result.failed_checks
     regressions = [c for c in result.checks if c.kind == "regression"]
     assert {(c.benchmark, c.metric) for c in regressions} == {
         (b, m) for b, (m, _) in OLD_HEADLINES.items()

@@ -20,7 +20,8 @@ from harness.results import SCHEMA_VERSION, RunStore, SchemaMismatch
 
 def test_purpcode_preset_sets_the_protocol_and_flags_still_win(tmp_path: Path) -> None:
     cfg = load_config(None, {"preset": "purpcode"})
-    assert (cfg.temperature, cfg.max_tokens) == (0.0, 8192)
+    # PurpCode's eval/generate.py: an 8192-token answer budget + 1024 = 9216 new tokens
+    assert (cfg.temperature, cfg.answer_budget, cfg.max_tokens) == (0.0, 8192, 9216)
     text = cfg.system_prompt_text()
     assert text and "secure" in text
     overridden = load_config(None, {"preset": "purpcode", "max_tokens": 100})

@@ -10,8 +10,9 @@ output, and a server listening on the host's loopback must see no connection.
 
 The hostile programs run on a sandbox slot of their own (uid 61000 + HOSTILE_SLOT), so that
 leftovers are told apart from sandboxes that other processes on the machine may be running.
-They only run under namespace isolation: without it some of them (kill(-1), writes to the
-project) would hit the machine itself.
+They only run under full isolation (bwrap): without it some of them (kill(-1), writes to the
+project) would hit the machine itself. Where bwrap is installed, a probe that does not reach
+full isolation fails these tests; they skip, saying so, only where bwrap is absent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,8 +41,19 @@ from scorers.execution import (
     judge_script,
     script_job,
 )
-from scorers.sandbox import Isolation, SandboxLimits, SandboxPool, probe, run_job
+from scorers.sandbox import (
+    Isolation,
+    IsolationRefused,
+    SandboxLimits,
+    SandboxPool,
+    probe,
+    run_command,
+    run_job,
+)
+from scorers.sandbox.command import CommandJob
 from scorers.sandbox.isolation import SANDBOX_UID_BASE
+from scorers.sandbox.jobs import ExecJob, ExecResult
+from scorers.sandbox.zygote import Zygote
 
 HOSTILE_DIR = Path(__file__).with_name("hostile")
 PROGRAMS = sorted(HOSTILE_DIR.glob("*.py"))
@@ -49,6 +62,8 @@ SECRET = "sk-secret-test"
 HOSTILE_SLOT = 900  # uid 61900: far above the slots a SandboxPool hands out (0..workers-1)
 HOSTILE_UID = SANDBOX_UID_BASE + HOSTILE_SLOT
 IS_ROOT = os.geteuid() == 0
+HAVE_BWRAP = shutil.which("bwrap") is not None
+NO_BWRAP = "bwrap is not installed (Debian package bubblewrap; scripts/setup.sh installs it)"
 
 INPUT_LIMIT_S = 1.0  # per input, io mode
 IO_WALL_S = 2.0
@@ -198,7 +213,8 @@ def _private_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def pool() -> SandboxPool:
-    return SandboxPool(2)
+    # Benign programs only: where bwrap is absent they run at the weak level, accepted here.
+    return SandboxPool(2, allow_weak=not HAVE_BWRAP)
 
 
 @pytest.fixture(scope="module")
@@ -208,9 +224,10 @@ def add_oracle(pool):
 
 @pytest.fixture(scope="module")
 def isolation() -> Isolation:
+    if not HAVE_BWRAP:
+        pytest.skip(f"hostile programs need full isolation: {NO_BWRAP}")
     iso = probe()
-    if not iso.namespaces:
-        pytest.skip(f"hostile programs need namespace isolation; this machine has {iso.describe()}")
+    assert iso.strong, f"bwrap is installed but full isolation failed here: {iso.missing}"
     return iso
 
 
@@ -251,15 +268,20 @@ def materialize(path: Path, marker: str, port: int) -> str:
     return code.replace("__PROJECT_DIR__", str(PROJECT_DIR))
 
 
-def run_hostile(code: str, mode: str, oracle, isolation: Isolation):
+def run_hostile(code: str, mode: str, oracle, isolation: Isolation, zygote: Zygote | None = None):
+    """Run through a warm slot sandbox (`zygote`) or, without one, a bwrap of its own."""
+
+    def run(job: ExecJob) -> ExecResult:
+        return zygote.run(job) if zygote else run_job(job, HOSTILE_SLOT, isolation)
+
     if mode == "io":
         job = io_job(ADD, oracle, code, tag="hostile")
         job = dataclasses.replace(job, time_limits=[INPUT_LIMIT_S] * len(job.inputs), limits=LIMITS)
-        result = run_job(job, HOSTILE_SLOT, isolation)
+        result = run(job)
         return result, judge_io(ADD, oracle, result)
     job = script_job(code, "add", "check", SCRIPT_WALL_S, tag="hostile", test=ADD_CHECK)
     job = dataclasses.replace(job, limits=dataclasses.replace(job.limits, memory_bytes=1024**3))
-    result = run_job(job, HOSTILE_SLOT, isolation)
+    result = run(job)
     return result, judge_script(result)
 
 
@@ -275,16 +297,36 @@ CASES = [
     pytest.param(
         path,
         mode,
-        id=f"{path.stem}-{mode}",
+        start,
+        id=f"{path.stem}-{mode}-{start}",
         marks=[KNOWN_BYPASS] if mode == "script" and path.stem in SCRIPT_MODE_BYPASSES else [],
     )
     for path in PROGRAMS
     for mode in ("io", "script")
+    for start in ("bwrap", "zygote")  # a bwrap per program; a fork of a slot's warm sandbox
 ]
 
 
-@pytest.mark.parametrize(("path", "mode"), CASES)
-def test_hostile_program(path, mode, add_oracle, isolation, server, sentinel, monkeypatch):
+@pytest.fixture(scope="module")
+def warm(isolation):
+    """The hostile slot's warm sandbox (restarted by the test whenever a program ended it)."""
+    if not isolation.drop_uid:
+        pytest.skip(f"warm sandboxes need root; isolation here: {isolation.describe()}")
+    zygote = Zygote(dataclasses.replace(isolation, zygote=True), HOSTILE_SLOT, ())
+    yield zygote
+    zygote.stop()
+
+
+@pytest.mark.parametrize(("path", "mode", "start"), CASES)
+def test_hostile_program(
+    path, mode, start, add_oracle, isolation, server, sentinel, monkeypatch, request
+):
+    zygote = None
+    if start == "zygote":
+        zygote = request.getfixturevalue("warm")
+        if not zygote.running:
+            zygote.start()
+        isolation = zygote.isolation
     meta = headers(path)
     if "uid-drop" in meta.get("needs", "") and not isolation.drop_uid:
         pytest.skip(f"needs a dropped uid (run as root); isolation here: {isolation.describe()}")
@@ -296,7 +338,7 @@ def test_hostile_program(path, mode, add_oracle, isolation, server, sentinel, mo
 
     result, score = None, None
     try:
-        result, score = run_hostile(code, mode, add_oracle, isolation)
+        result, score = run_hostile(code, mode, add_oracle, isolation, zygote)
         if "daemon" in path.stem:
             time.sleep(1.5)  # give an escaped daemon the time to write its files
         left_processes = wait_until_gone(
@@ -480,8 +522,30 @@ def fresh_probe():
 def test_degraded_mode_is_reported(fresh_probe, monkeypatch):
     monkeypatch.setenv("PURPBENCH_SANDBOX_ISOLATION", "none")
     iso = fresh_probe()
-    assert not iso.namespaces
+    assert not iso.namespaces and not iso.strong
     assert "network NOT isolated" in iso.describe()
+    assert "PURPBENCH_SANDBOX_ISOLATION=none" in iso.missing
+
+
+def test_weak_isolation_is_refused_without_the_flag(fresh_probe, monkeypatch):
+    """The env var cannot weaken the sandbox silently: without allow_weak nothing runs."""
+    monkeypatch.setenv("PURPBENCH_SANDBOX_ISOLATION", "none")
+    fresh_probe()
+    for start in (
+        lambda: SandboxPool(2),
+        lambda: run_job(script_job("x = 1", "f", None, 5.0, None)),
+        lambda: run_command(CommandJob(["true"], {}, 5.0)),
+    ):
+        with pytest.raises(IsolationRefused) as refused:
+            start()
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "PURPBENCH_SANDBOX_ISOLATION=none" in message
+        assert "--allow-weak-isolation" in message
+    accepted = SandboxPool(2, allow_weak=True)  # with the permission it runs, and says so
+    (result,) = accepted.map_commands([CommandJob(["sh", "-c", "echo ran"], {}, 5.0)])
+    assert result.stdout == "ran\n"
+    assert result.isolation.startswith("weak:")
 
 
 def _tagged(code: str, tag: str) -> str:
@@ -537,22 +601,29 @@ def test_degraded_mode_contains_fork_bomb(add_oracle):
     assert "network NOT isolated" in result.isolation
 
 
-def test_hidden_directories_are_masked(isolation):
-    """Reference answers (dataset mirror, expected-output cache) are invisible to candidates."""
-    if not isolation.namespaces:
-        pytest.skip("masking needs a mount namespace")
-    # Outside /tmp, which the sandbox replaces anyway; removed at the end.
+def test_hidden_directories_are_masked(isolation, tmp_path):
+    """Reference answers (dataset mirror, expected-output cache) are invisible to candidates:
+    absent from the view unless inside a visible directory, and then covered."""
     answers = PROJECT_DIR / f".hidden-test-{uuid.uuid4().hex[:8]}"
     answers.mkdir(mode=0o755)
+    shown = tmp_path / "toolchain"  # a visible directory that happens to hold the answers
+    (shown / "answers").mkdir(parents=True)
     try:
-        (answers / "expected.json").write_text("SECRET-ANSWER")
+        for directory in (answers, shown / "answers"):
+            (directory / "expected.json").write_text("SECRET-ANSWER")
+            directory.chmod(0o755)
+        tmp_path.chmod(0o755)
+        shown.chmod(0o755)
         code = f"print(open({str(answers / 'expected.json')!r}).read())"
-        job = script_job(code, "f", None, 5.0, None)
-        seen = run_job(job, 0, isolation)
-        masked = run_job(job, 0, isolation, hidden=(str(answers),))
+        absent = run_job(script_job(code, "f", None, 5.0, None), 0, isolation)
+        read = ["cat", str(shown / "answers" / "expected.json")]
+        job = CommandJob(read, {}, 5.0, readable=(str(shown),))
+        seen = run_command(job, 0, isolation)
+        masked = run_command(job, 0, isolation, hidden=(str(shown / "answers"),))
     finally:
         (answers / "expected.json").unlink()
         answers.rmdir()
-    assert "SECRET-ANSWER" in seen.output_tail  # the check can fail: unmasked it is readable
-    assert "SECRET-ANSWER" not in masked.output_tail
-    assert "FileNotFoundError" in (masked.load_error or "")
+    assert "FileNotFoundError" in (absent.load_error or "")  # the project is not in the view
+    assert seen.stdout == "SECRET-ANSWER"  # the check can fail: unmasked it is readable
+    assert "SECRET-ANSWER" not in masked.stdout
+    assert "No such file" in masked.stderr

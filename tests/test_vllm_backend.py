@@ -210,7 +210,12 @@ def test_one_chat_call_and_one_generate_call(fake_vllm):
     assert info.model_revision == "abc123"
     assert info.chat_template_hash == hashlib.sha256(b"fake-template").hexdigest()[:16]
     assert info.supports_chat is True
-    assert info.details == {"vllm": "0.0.fake", "tensor_parallel_size": 1, "data_parallel_size": 1}
+    assert info.details == {
+        "vllm": "0.0.fake",
+        "tensor_parallel_size": 1,
+        "data_parallel_size": 1,
+        "generation_defaults": {},  # "tiny" has no generation_config.json anywhere
+    }
 
     # A second generate reuses the engine.
     _run(backend, [_req("p4", "again")])

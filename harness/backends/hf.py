@@ -42,6 +42,7 @@ from harness.backends.base import (
     ModelBackend,
     OptionSpec,
 )
+from harness.backends.generation_config import model_sampling_defaults
 from harness.core.types import Generation, GenerationRequest
 
 _DTYPES = {
@@ -218,6 +219,11 @@ class HFBackend(ModelBackend):
                 "dtype": self._dtype_name(),
                 "transformers": transformers.__version__,
                 "torch": torch.__version__,
+                # transformers' generate applies the model's generation_config.json itself
+                # (repetition_penalty, ...); recorded as vLLM would derive its defaults
+                "generation_defaults": model_sampling_defaults(
+                    self._source(), self.options.extra.get("revision")
+                ),
             },
         )
 

@@ -55,6 +55,7 @@ from harness.backends.base import (
     ModelBackend,
     OptionSpec,
 )
+from harness.backends.generation_config import merge_sampling, model_sampling_defaults
 from harness.core.types import Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -117,14 +118,27 @@ def _start_engine(options: BackendOptions) -> Any:
         ) from exc
 
 
-def _sampling_params(vllm: Any, request: GenerationRequest) -> Any:
-    return vllm.SamplingParams(
-        max_tokens=request.max_tokens,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        seed=request.seed,
-        stop=list(request.stop) or None,
+def generation_defaults(options: BackendOptions) -> dict[str, Any]:
+    """The model's sampling defaults as vLLM's `generation_config` option (default "auto")
+    derives them; `-o generation_config=vllm` turns them off."""
+    return model_sampling_defaults(
+        options.model,
+        options.extra.get("revision"),
+        str(options.extra.get("generation_config", "auto")),
     )
+
+
+def _sampling_params(vllm: Any, request: GenerationRequest, defaults: dict[str, Any]) -> Any:
+    """The model's generation-config defaults (e.g. repetition_penalty), the request's own
+    values on top: what `get_default_sampling_params()` and then the run's settings give."""
+    run = {
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "seed": request.seed,
+        "stop": list(request.stop) or None,
+    }
+    return vllm.SamplingParams(**merge_sampling(defaults, run))
 
 
 def _to_generation(output: Any, latency: float) -> Generation:
@@ -164,6 +178,7 @@ def _run_requests(
 ) -> Iterator[tuple[int, Generation]]:
     """Yield (index into requests, generation): one chat call, then one generate call."""
     vllm = _import_vllm()
+    defaults = generation_defaults(options)
     use_tqdm = bool(options.extra.get("use_tqdm", False))
     chat = [i for i, r in enumerate(requests) if r.messages is not None]
     completion = [i for i, r in enumerate(requests) if r.messages is None and r.prompt is not None]
@@ -179,7 +194,7 @@ def _run_requests(
             [{"role": m.role, "content": m.content} for m in requests[i].messages or ()]
             for i in chat
         ]
-        params = [_sampling_params(vllm, requests[i]) for i in chat]
+        params = [_sampling_params(vllm, requests[i], defaults) for i in chat]
         generations = _call_batched(
             lambda conv, sp: llm.chat(conv, sampling_params=sp, **chat_kwargs),
             conversations,
@@ -189,7 +204,7 @@ def _run_requests(
 
     if completion:
         prompts = [requests[i].prompt for i in completion]
-        params = [_sampling_params(vllm, requests[i]) for i in completion]
+        params = [_sampling_params(vllm, requests[i], defaults) for i in completion]
         generations = _call_batched(
             lambda p, sp: llm.generate(p, sampling_params=sp, use_tqdm=use_tqdm), prompts, params
         )
@@ -290,6 +305,8 @@ class VLLMBackend(ModelBackend):
                 "vllm": getattr(vllm, "__version__", None),
                 "tensor_parallel_size": self.options.tensor_parallel_size,
                 "data_parallel_size": self.options.data_parallel_size,
+                # what the model's generation_config.json adds to every request
+                "generation_defaults": generation_defaults(self.options),
             },
         )
         return self._info

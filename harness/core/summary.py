@@ -10,7 +10,10 @@ A cut answer usually scores badly for want of tokens, not of skill, so this row 
 the other numbers measure the token budget. It is a diagnostic: never a headline, never gated.
 
 Each row records its metric's definition (`Metric.definition`) and whether it is the
-benchmark's headline, so readers never need the benchmark classes. The benchmarks' metrics come
+benchmark's headline, so readers never need the benchmark classes. The definition of a headline
+or metric row also holds the benchmark's fidelity (`harness.core.fidelity`): reference or
+approximate, the reference claimed, the oracle used and why; agreement (κ) and diagnostic rows
+are about the oracles or the run, not a claimed metric, and carry none. The benchmarks' metrics come
 in as data (`BenchmarkSpec`): this module knows nothing of the benchmark registry.
 """
 
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from harness.core.agreement import cohen_kappa
+from harness.core.fidelity import Fidelity
 from harness.core.metrics import Metric
 from harness.core.schema import IDENTITY_FIELDS, TRUNCATED_NAME
 from harness.core.stats import bootstrap_ci, ks_to_report, pass_at_k
@@ -46,6 +50,9 @@ class BenchmarkSpec:
     family: str
     metrics: tuple[Metric, ...]
     slices: tuple[str, ...] = ()
+    # How faithful its numbers are to the reference they claim (stored in the definition of
+    # every headline and metric row); None when the writer did not say.
+    fidelity: Fidelity | None = None
 
 
 def metric_values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
@@ -66,6 +73,7 @@ def summarize(frame: pd.DataFrame, specs: Mapping[str, BenchmarkSpec]) -> list[d
     identity_names = [name for name, _ in IDENTITY_FIELDS]
     for name, group in frame.groupby("benchmark", sort=True):
         spec = specs[str(name)]
+        first = len(rows)  # this benchmark's rows start here
         head = group.iloc[-1]
         n_errors = int((group["status"] == "error").sum())
         base = {k: head[k] for k in identity_names}
@@ -93,7 +101,18 @@ def summarize(frame: pd.DataFrame, specs: Mapping[str, BenchmarkSpec]) -> list[d
                 rows.extend(
                     _metric_rows(base, part, headline, part_errors, f"{column}={value}", True)
                 )
+        if spec.fidelity is not None:
+            _add_fidelity(rows[first:], spec.fidelity)
     return rows
+
+
+def _add_fidelity(rows: list[dict[str, Any]], fidelity: Fidelity) -> None:
+    """Put the benchmark's fidelity into the definition of its headline and metric rows."""
+    for row in rows:
+        definition = json.loads(row["definition"])
+        if definition.get("role") in ("headline", "metric") and "fidelity" not in definition:
+            definition["fidelity"] = fidelity.as_dict()
+            row["definition"] = json.dumps(definition, sort_keys=True)
 
 
 def _metric_rows(

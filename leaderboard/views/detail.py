@@ -13,7 +13,16 @@ from harness.core.agreement import cohen_kappa
 from harness.core.metrics import parse_definition
 from leaderboard.context import Context
 from leaderboard.reference import REPORTED, reference_slices
-from leaderboard.scores import deciding_oracles, format_ci, format_n, headline_name, roles
+from leaderboard.scores import (
+    deciding_oracles,
+    fidelity_of,
+    format_ci,
+    format_n,
+    headline_name,
+    headline_rows,
+    judge_identity,
+    roles,
+)
 
 DIMENSIONS = {"language": "per language", "cwe": "per CWE", "subset": "per subset"}
 # Label pairs kept in a row's `details` by the rule classifier and the judge.
@@ -128,6 +137,35 @@ def agreement_rows(summary: pd.DataFrame, benchmark: str, oracles: bool = False)
     return whole[mask]
 
 
+def fidelity_table(summary: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """Per run: whether the benchmark's headline is reference-faithful, the reference it
+    claims, the oracle that decided it, why it is approximate, and, for a judged number, the
+    judge and its prompt (sha256) as the scorer identity records them."""
+    heads = headline_rows(summary[summary["benchmark"] == benchmark])
+    versions = heads["scorer_version"] if "scorer_version" in heads else [None] * len(heads)
+    rows = []
+    for (_, head), version in zip(heads.iterrows(), versions):
+        fidelity = fidelity_of(head.get("definition"))
+        judge = judge_identity(head.get("scorer"), version)
+        rows.append(
+            {
+                "run": head["display"],
+                "fidelity": "not recorded"
+                if fidelity is None
+                else ("≈ approximate" if fidelity.approximate else "reference"),
+                "reference claimed": fidelity.reference if fidelity else "",
+                "oracle used": fidelity.oracle if fidelity else str(head.get("scorer") or ""),
+                "why approximate": fidelity.reason if fidelity else "",
+                "judge": "" if judge is None else (judge.judge or "rules (no judge)"),
+                "judge prompt": "" if judge is None or judge.prompt is None else judge.prompt,
+                "prompt sha256": ""
+                if judge is None or judge.prompt_sha is None
+                else judge.prompt_sha,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _bars(part: pd.DataFrame, dimension: str):
     import plotly.express as px
 
@@ -212,6 +250,13 @@ def render(ctx: Context) -> None:
                 kappa_table(oracle_kappa).assign(pair=list(oracle_kappa["metric"])),
                 hide_index=True,
             )
+
+    st.subheader("How the headline is computed")
+    st.caption(
+        "reference: the reference's own oracle and protocol; ≈ approximate: another oracle "
+        "(the reason says which and why). Judged numbers name their judge and prompt."
+    )
+    st.dataframe(fidelity_table(summary, benchmark), hide_index=True)
 
     st.subheader("Refusal classifier vs judge")
     kappa = agreement_rows(summary, benchmark)

@@ -19,7 +19,9 @@ from leaderboard.data import FAMILIES, FAMILY_TITLES
 from leaderboard.scores import (
     deciding_oracles,
     display_table,
+    fidelity_notes,
     headline_rows,
+    judged_columns,
     leaderboard_table,
 )
 
@@ -119,7 +121,8 @@ def render(ctx: Context) -> None:
     st.header("Leaderboard")
     st.caption(
         "Headline metric of each benchmark, in %: value [95% bootstrap CI], and n (tasks in "
-        "the denominator, errors counted as failures). Columns are grouped by family."
+        "the denominator, errors counted as failures). Columns are grouped by family; ≈ marks "
+        "a number computed another way than the reference it claims (reasons below)."
     )
     heads = headline_rows(ctx.summary)
     if heads.empty:
@@ -160,6 +163,20 @@ def render(ctx: Context) -> None:
             "Security columns decided by: "
             + "; ".join(f"{b}: {' / '.join(names)}" for b, names in oracles.items())
             + " (every oracle's rate and their agreement: Benchmark detail)."
+        )
+    notes = fidelity_notes(shown)
+    if notes:
+        st.caption(
+            "≈ approximate, not computed the way the reference it claims computes it: "
+            + "; ".join(f"{b}: {' / '.join(reasons)}" for b, reasons in notes.items())
+            + " (the reference and the oracle used: Benchmark detail)."
+        )
+    judged = judged_columns(shown)
+    if judged:
+        st.caption(
+            "Judged columns: "
+            + "; ".join(f"{b}: {' / '.join(who)}" for b, who in judged.items())
+            + "."
         )
     numeric = [
         c for c in table.columns if c in columns or (show_ci and c.rsplit(" · ", 1)[0] in picked)

@@ -373,5 +373,5 @@ def _guard(fn):
     return guarded
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not globals().get("ZYGOTE"):  # the zygote calls main() per fork
     main()

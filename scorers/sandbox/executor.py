@@ -1,237 +1,201 @@
 """Run untrusted programs: one process tree per program, killed as a whole, nothing left behind.
 
-`SandboxPool` keeps `nproc` programs running at once. It drives them from threads, not from a
+`SandboxPool` keeps `workers` programs running at once. It drives them from threads, not from a
 multiprocessing pool: each program already is its own OS process (inside its own namespaces),
-the parent only waits on pipes, and there is no long-lived worker that hostile code could kill
-or poison.
+the parent only waits on pipes. Under root with full isolation each slot keeps a warm sandbox
+whose zygote forks every program into fresh namespaces (zygote.py: no process, file, mount or
+IPC object survives from one program to the next, and the zygote never runs untrusted code);
+otherwise, and in `run_job`, every program gets a bwrap sandbox of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+import dataclasses
 import os
-import secrets
-import selectors
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TypeVar
 
-from scorers.sandbox.isolation import Isolation, probe
-from scorers.sandbox.limits import SandboxLimits
+from scorers.sandbox.command import CommandJob, CommandResult, run_command
+from scorers.sandbox.isolation import Isolation, probe, require
+from scorers.sandbox.jobs import (
+    CHILD_SOURCE,
+    ExecJob,
+    ExecResult,
+    exec_result,
+    job_payload,
+    new_nonce,
+    stream_caps,
+)
+from scorers.sandbox.process import SCRUBBED_ENV, drive
+from scorers.sandbox.zygote import Zygote, ZygoteFailed
 
-CHILD_SOURCE = (Path(__file__).with_name("child.py")).read_text()
-SCRUBBED_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "LANG": "C.UTF-8",
-    "PYTHONHASHSEED": "0",  # same set/dict-of-str order in reference and candidate runs
-    "PYTHONSAFEPATH": "1",  # with the environment fixed here, "-s" + this stands in for "-I"
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-}
-
-
-@dataclass
-class ExecJob:
-    """One program to run. `mode` io: call `entry_point` on each input; script: run the code."""
-
-    code: str
-    mode: Literal["io", "script"]
-    entry_point: str | None = None
-    inputs: list[Any] = field(default_factory=list)  # encoded argument lists (io mode)
-    time_limits: list[float] = field(default_factory=list)  # per input (io) or one (script)
-    call: str | None = None  # script mode: name of a test function called with the candidate
-    test: str | None = None  # script mode: test code kept apart from the candidate's code
-    stop_on_failure: bool = True
-    not_none: bool = False  # io mode: report only whether each output is None (MBPP oddities)
-    limits: SandboxLimits = field(default_factory=SandboxLimits)
-    tag: Any = None  # caller's handle, returned untouched
-
-
-@dataclass
-class ExecResult:
-    """What happened, before any comparison with expected values."""
-
-    tag: Any
-    records: list[dict[str, Any]]  # per-input records from the result channel
-    completed: bool  # the program reached the end and echoed the nonce
-    load_error: str | None
-    killed_reason: str | None  # wall limit / output limit / crash, set by the parent
-    returncode: int | None
-    output_tail: str
-    wall_s: float
-    isolation: str
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
+__all__ = ["CHILD_SOURCE", "SCRUBBED_ENV", "ExecJob", "ExecResult", "SandboxPool", "run_job"]
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 
 def run_job(
     job: ExecJob, slot: int = 0, isolation: Isolation | None = None, hidden: tuple[str, ...] = ()
 ) -> ExecResult:
-    """Run one program to completion or to its limits; never raises for the program's doing."""
-    isolation = isolation or probe()
+    """Run one program in a sandbox of its own, to completion or to its limits; never raises
+    for the program's doing.
+
+    Without an explicit `isolation`, the probed one must be full isolation (IsolationRefused
+    otherwise); a caller that accepted weaker isolation passes the Isolation it accepted.
+    """
+    isolation = isolation or require(probe(), allow_weak=False)
+    isolation = dataclasses.replace(isolation, zygote=False)
     limits = job.limits
     prefix, uid = isolation.command_prefix(slot, limits.tmpfs_bytes, hidden)
-    nonce = secrets.token_hex(16)
-    payload = {
-        "nonce": nonce,
-        "mode": job.mode,
-        "code": job.code,
-        "entry_point": job.entry_point,
-        "inputs": job.inputs,
-        "time_limits": job.time_limits or [limits.wall_s],
-        "call": job.call,
-        "test": job.test,
-        "stop_on_failure": job.stop_on_failure,
-        "not_none": job.not_none,
-        "uid": uid,
-        "limits": {
-            "memory_bytes": limits.memory_bytes,
-            "cpu_s": limits.cpu_s,
-            "processes": limits.processes,
-            "file_bytes": limits.file_bytes,
-            "open_files": limits.open_files,
-        },
-    }
-    workdir = None if isolation.namespaces else tempfile.mkdtemp(prefix="purpbench-sbx-")
+    nonce = new_nonce()
+    workdir = None if isolation.strong else tempfile.mkdtemp(prefix="purpbench-sbx-")
     if workdir and uid is not None:
         os.chown(workdir, uid, uid)  # no namespaces, but a dropped uid: let it use its cwd
     # Not "-I": it implies -E, which ignores PYTHONHASHSEED, and string hashing would then differ
     # between the reference run and the candidate's (the environment is SCRUBBED_ENV anyway).
     argv = [*prefix, sys.executable, "-s", "-c", CHILD_SOURCE]
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=workdir or "/",
-        env=SCRUBBED_ENV,
-        start_new_session=True,
-        close_fds=True,
-    )
-    killed_reason = None
-    result_buf = bytearray()
-    output_buf = bytearray()
-    output_total = 0
+    payload = job_payload(job, uid, nonce)
     try:
-        try:
-            proc.stdin.write(json.dumps(payload).encode())
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        deadline = start + limits.wall_s + 1.0  # +1 s for interpreter start-up
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ, "result")
-        selector.register(proc.stderr, selectors.EVENT_READ, "output")
-        open_streams = 2
-        while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                killed_reason = f"wall time limit {limits.wall_s:.1f}s exceeded"
-                break
-            for key, _ in selector.select(timeout=min(remaining, 0.5)):
-                chunk = os.read(key.fileobj.fileno(), 1 << 16)
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                if key.data == "result":
-                    result_buf += chunk
-                    if len(result_buf) > limits.result_bytes:
-                        killed_reason = "result channel limit exceeded"
-                else:
-                    output_total += len(chunk)
-                    if len(output_buf) < limits.output_keep_bytes:
-                        output_buf += chunk[: limits.output_keep_bytes - len(output_buf)]
-                    if output_total > limits.output_kill_bytes:
-                        killed_reason = f"output limit {limits.output_kill_bytes} bytes exceeded"
-            if killed_reason:
-                break
-        selector.close()
+        drained = drive(
+            argv, payload, SCRUBBED_ENV, workdir or "/", limits.wall_s, stream_caps(limits)
+        )
     finally:
-        _kill_tree(proc)
-        returncode = proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            stream.close()
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    records, completed, load_error = _parse_results(bytes(result_buf), nonce)
-    return ExecResult(
-        tag=job.tag,
-        records=records,
-        completed=completed and killed_reason is None,
-        load_error=load_error,
-        killed_reason=killed_reason,
-        returncode=returncode,
-        output_tail=output_buf.decode("utf-8", "replace"),
-        wall_s=time.monotonic() - start,
-        isolation=isolation.describe(),
-    )
-
-
-def _parse_results(blob: bytes, nonce: str) -> tuple[list[dict[str, Any]], bool, str | None]:
-    records: list[dict[str, Any]] = []
-    completed = False
-    load_error = None
-    for line in blob.splitlines():
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the limit
-            continue  # garbage written to the channel by the program is ignored
-        if not isinstance(record, dict):
-            continue
-        if "done" in record:
-            completed = record["done"] == nonce
-        elif "load_error" in record:
-            load_error = str(record["load_error"])
-        elif isinstance(record.get("i"), int):
-            records.append(record)
-    return records, completed, load_error
+    return exec_result(job, drained, nonce, isolation.describe())
 
 
 class SandboxPool:
-    """Runs many jobs, `workers` at a time (default: number of CPUs)."""
+    """Runs many jobs, `workers` at a time (default: number of CPUs).
 
-    def __init__(self, workers: int | None = None, hidden: tuple[str, ...] = ()) -> None:
+    The isolation is probed once; anything weaker than full isolation is refused here
+    (IsolationRefused, one line) unless `allow_weak` says the caller accepts it. With
+    `zygotes` (the default) and root, function jobs run in each slot's warm sandbox after a
+    self-test of the first one; the recorded isolation string says which way was used.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        hidden: tuple[str, ...] = (),
+        allow_weak: bool = False,
+        zygotes: bool = True,
+    ) -> None:
         self.hidden = tuple(hidden)
         self.workers = workers or os.cpu_count() or 1
-        self.isolation = probe()
+        self.isolation = require(probe(), allow_weak)
         self._slots = list(range(self.workers))
         self._lock = threading.Lock()
+        self._zygotes: dict[int, Zygote] = {}
+        # bwrap --die-with-parent follows the *thread* that started it: zygotes are started
+        # from these long-lived threads, not from the short-lived threads of a map call.
+        self._starter: ThreadPoolExecutor | None = None
+        self._starting: dict[int, Future[None]] = {}
+        if zygotes and self.isolation.strong and self.isolation.drop_uid:
+            self._try_zygotes()
+        weakref.finalize(self, _shutdown, self._zygotes, self._starter)
 
-    def _run_with_slot(self, job: ExecJob) -> ExecResult:
+    def _try_zygotes(self) -> None:
+        """Use warm sandboxes if the first one starts and runs a program correctly."""
+        warm = dataclasses.replace(self.isolation, zygote=True)
+        starter = ThreadPoolExecutor(self.workers, thread_name_prefix="sandbox-zygotes")
+        first = Zygote(warm, self._slots[-1], self.hidden)
+        try:
+            starter.submit(first.start).result()
+            check = ExecJob(code="def f():\n    return 41 + 1\n", mode="io", entry_point="f")
+            check.inputs = [[]]
+            result = first.run(check)
+            works = result.completed and [r.get("out") for r in result.records] == [42]
+        except ZygoteFailed:
+            works = False
+        if not works:
+            first.stop()
+            starter.shutdown()
+            return
+        self._zygotes[first.slot] = first
+        self._starter = starter
+        self.isolation = warm
+        for slot in self._slots[:-1]:  # the other slots start meanwhile, in parallel
+            zygote = self._zygotes[slot] = Zygote(warm, slot, self.hidden)
+            self._starting[slot] = starter.submit(zygote.start)
+
+    def close(self) -> None:
+        """Stop the warm sandboxes (also done when the pool is garbage-collected)."""
+        _shutdown(self._zygotes, self._starter)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run_exec(self, job: ExecJob, slot: int) -> ExecResult:
+        if not self.isolation.zygote or self._starter is None:
+            return run_job(job, slot, self.isolation, self.hidden)
+        zygote = self._zygotes.get(slot)
+        if zygote is None:
+            zygote = self._zygotes[slot] = Zygote(self.isolation, slot, self.hidden)
+        try:
+            starting = self._starting.pop(slot, None)
+            if starting is not None:
+                starting.result()
+            if not zygote.running:
+                self._starter.submit(zygote.start).result()
+            return zygote.run(job)
+        except ZygoteFailed:
+            # Not the program's doing (it had not started): run it in a sandbox of its own,
+            # as strong, and say so in its isolation string.
+            return run_job(job, slot, self.isolation, self.hidden)
+
+    def _run_command(self, job: CommandJob, slot: int) -> CommandResult:
+        return run_command(
+            job, slot, dataclasses.replace(self.isolation, zygote=False), self.hidden
+        )
+
+    def _with_slot(self, run: Callable[[Job, int], Result], job: Job) -> Result:
         with self._lock:
             slot = self._slots.pop()
         try:
-            return run_job(job, slot, self.isolation, self.hidden)
+            return run(job, slot)
         finally:
             with self._lock:
                 self._slots.append(slot)
 
-    def map_unordered(
-        self, jobs: Iterable[ExecJob], on_result: Callable[[ExecResult], None] | None = None
-    ) -> Iterator[ExecResult]:
+    def _map(
+        self,
+        run: Callable[[Job, int], Result],
+        jobs: Iterable[Job],
+        on_result: Callable[[Result], None] | None,
+    ) -> Iterator[Result]:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="sandbox") as pool:
-            futures: list[Future[ExecResult]] = [pool.submit(self._run_with_slot, j) for j in jobs]
+            futures: list[Future[Result]] = [pool.submit(self._with_slot, run, j) for j in jobs]
             for future in as_completed(futures):
                 result = future.result()
                 if on_result:
                     on_result(result)
                 yield result
+
+    def map_unordered(
+        self, jobs: Iterable[ExecJob], on_result: Callable[[ExecResult], None] | None = None
+    ) -> Iterator[ExecResult]:
+        """Run function jobs; results in completion order."""
+        return self._map(self._run_exec, jobs, on_result)
+
+    def map_commands(
+        self, jobs: Iterable[CommandJob], on_result: Callable[[CommandResult], None] | None = None
+    ) -> Iterator[CommandResult]:
+        """Run command jobs (see scorers.sandbox.command); results in completion order."""
+        return self._map(self._run_command, jobs, on_result)
+
+
+def _shutdown(zygotes: dict[int, Zygote], starter: ThreadPoolExecutor | None) -> None:
+    if starter is not None:  # first: no zygote may start after the others were stopped
+        starter.shutdown(wait=True, cancel_futures=True)
+    for zygote in list(zygotes.values()):
+        zygote.stop()
