@@ -54,7 +54,7 @@ from harness.paired import (
     shared_rows,
     task_values,
 )
-from harness.results import RunStore, SchemaMismatch, resolve_run_dir
+from harness.results import RunStore, SchemaMismatch, StoreError, resolve_run_dir
 
 
 class GateInputError(RuntimeError):
@@ -146,7 +146,7 @@ def load_run(ref: str, results_root: Path) -> LoadedRun:
         columns = [*COLUMNS, "scorer", "scorer_version", "dataset_revision"]
         samples = latest_rows(store.read_samples(columns=columns))
         summary = store.read_summary()
-    except SchemaMismatch as exc:
+    except (SchemaMismatch, StoreError) as exc:
         raise GateInputError(str(exc)) from exc
     except (OSError, pa.ArrowException) as exc:
         raise GateInputError(f"cannot read {run_dir}/samples: {str(exc).splitlines()[0]}") from exc

@@ -115,6 +115,10 @@ def compute_ground_truth(
     return known
 
 
+def _reference_seconds(oracle: TaskOracle) -> float:
+    return sum(oracle.base_time) + sum(oracle.plus_time)
+
+
 def time_limits(oracle: TaskOracle) -> list[float]:
     return [max(TIME_FLOOR_S, TIME_FACTOR * t) for t in oracle.base_time + oracle.plus_time]
 
@@ -405,6 +409,9 @@ class IOTests(Scorer):
             io_job(tasks[it.sample.id], oracles[it.sample.id], self.program(it), n)
             for n, it in enumerate(items)
         ]
+        # Longest first (by the reference's own time): a long task started last would leave
+        # the other sandbox slots idle at the end. Verdicts do not depend on the order.
+        jobs.sort(key=lambda job: -_reference_seconds(oracles[items[job.tag].sample.id]))
         scores: list[Score | None] = [None] * len(items)
         for result in ctx.sandbox.map_unordered(jobs):
             task = tasks[items[result.tag].sample.id]
