@@ -187,6 +187,20 @@ def cweval_metrics() -> tuple[Metric, ...]:
             "task passes; errors and unbuildable answers count as 0",
         ),
         Metric("func@1", key="func", pass_at_k=True, description="every functionality test"),
+        Metric(
+            "func-sec@1 (CWEval's reading)",
+            key="func_sec_collected",
+            pass_at_k=True,
+            description="as CWEval's evaluator reports it: a Python answer whose test file "
+            "cannot be collected (the answer does not import) is absent from its results, so "
+            "it is left out here too; n says how many answers remain",
+        ),
+        Metric(
+            "func@1 (CWEval's reading)",
+            key="func_collected",
+            pass_at_k=True,
+            description="func@k over the answers CWEval's evaluator keeps (see above)",
+        ),
         *per_group,
         Metric(
             "% build errors",
@@ -311,7 +325,7 @@ class CWEval(Benchmark):
             self.scorer.describe(),
             "Go answers importing modules outside the standard library cannot be built "
             "offline (error rows); Python answers that fail to import count as failures "
-            "where upstream drops them",
+            'where upstream drops them (its reading: the "(CWEval\'s reading)" metrics)',
         )
 
 

@@ -9,15 +9,18 @@ security, and broken answers must be counted the documented way.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks import registry
 from benchmarks.cweval import GROUPS, CWEval, PromptTemplate, code_prompt, task_of_file_path
+from harness.core.summary import metric_values
 from harness.core.types import Generation, Sample, Score, ScoringItem
 from scorers.context import ScoringContext
 from scorers.cweval_tests import CWEvalTests, answer_code, first_block, purpcode_block
@@ -153,7 +156,10 @@ def oracle_run(bench: CWEval, env_built: cweval_env.CWEvalEnv) -> dict[str, Scor
 def test_reference_solution_passes_every_test(oracle_run: dict[str, Score], task: str) -> None:
     score = oracle_run[f"reference {task}"]
     assert score.status == "ok", score.explanation
-    assert score.values == {"func": 1.0, "func_sec": 1.0, "build_error": 0.0}, score.explanation
+    expected = {"func": 1.0, "func_sec": 1.0, "build_error": 0.0}
+    assert score.values == {**expected, "func_collected": 1.0, "func_sec_collected": 1.0}, (
+        score.explanation
+    )
     tests = score.details["tests"]
     assert {t["marker"] for t in tests} == {"functionality", "security"}
     assert all(t["passed"] for t in tests) and not any("_unsafe" in t["name"] for t in tests)
@@ -174,7 +180,9 @@ def test_insecure_variant_is_functional_but_not_secure(
 def test_compile_error_is_a_counted_failure(oracle_run: dict[str, Score]) -> None:
     score = oracle_run["broken core/c/cwe_020_0_c"]
     assert score.status == "ok" and score.label == "build-error"
-    assert score.values == {"func": 0.0, "func_sec": 0.0, "build_error": 1.0}
+    # upstream runs the tests against the missing binary: a failure in its reading too
+    zero = {"func": 0.0, "func_sec": 0.0, "build_error": 1.0}
+    assert score.values == {**zero, "func_collected": 0.0, "func_sec_collected": 0.0}
     assert score.details["compile"]["rc"] != 0
 
 
@@ -183,6 +191,7 @@ def test_python_that_does_not_import_fails_instead_of_leaving_the_denominator(
 ) -> None:
     score = oracle_run["broken core/py/cwe_020_0"]
     assert score.status == "ok" and score.label == "collect-error"
+    # a failure in the headline; absent from CWEval's reading, as from upstream's results
     assert score.values == {"func": 0.0, "func_sec": 0.0, "build_error": 1.0}
     assert score.details["syntax"]["rc"] != 0
 
@@ -282,3 +291,24 @@ def test_purpcode_rows_are_scored_by_the_task_their_file_path_names(
     assert score.label == "pass" and score.details["cweval_task"] == "core/py/cwe_020_0"
     with pytest.raises(ValueError, match="names no CWEval task"):
         pc.to_sample({**row, "file_path": "core/py/nothing.py"}, 1)  # type: ignore[attr-defined]
+
+
+def test_cwevals_reading_leaves_out_only_answers_whose_tests_were_not_collected(
+    oracle_run: dict[str, Score],
+) -> None:
+    """The headline counts every answer; "(CWEval's reading)" drops exactly the Python
+    answers that do not import, as upstream's result files lack them."""
+    frame = pd.DataFrame(
+        {
+            "scores": [json.dumps(s.values) for s in oracle_run.values()],
+            "status": [s.status for s in oracle_run.values()],
+            "score": [s.value for s in oracle_run.values()],
+        }
+    )
+    by_name = {m.name: m for m in CWEval.metrics}
+    headline = metric_values(frame, by_name["func-sec@1"])
+    upstream = metric_values(frame, by_name["func-sec@1 (CWEval's reading)"])
+    dropped = {name for name, v in zip(oracle_run, upstream) if pd.isna(v)}
+    assert dropped == {"broken core/py/cwe_020_0"}
+    assert headline.notna().all()
+    assert upstream.dropna().sum() == headline.sum()
