@@ -174,7 +174,10 @@ def test_every_view_in_chromium(server, browser_path, fixture_runs, mixed_result
         assert rows["loose-coder"][1:3] == [headline(loose, "cse-instruct", "% secure"), "5"]
         assert rows["guard-coder"][1:3] == [headline(guard, "cse-instruct", "% secure"), "5"]
         he = headline(lite, "humaneval-plus", "pass@1 (base)")
-        assert rows["guard-lite"][1:] == ["", "", "", "", "", "", he, "5", "", ""]
+        # HumanEval+ declares no reference protocol: its number is marked approximate, and
+        # the table says why below it; cse-instruct is decided by CyberSecEval's own detector
+        assert rows["guard-lite"][1:] == ["", "", "", "", "", "", f"≈{he}", "5", "", ""]
+        expect(page.get_by_text("≈ approximate", exact=False).first).to_be_visible()
         shown = table.locator("th, td").all_text_contents()
         assert not [c for c in shown if re.search(r"None|nan|±", c)], shown
         # the whole table fits the 1400-px window: nothing to scroll sideways
