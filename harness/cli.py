@@ -16,7 +16,7 @@ from rich.table import Table
 
 from harness.core.data import DATA_DIR_ENV, DataUnavailable
 from harness.core.exit_codes import ExitCode
-from harness.core.fidelity import APPROXIMATE_MARK, Fidelity, fidelity_from
+from harness.core.fidelity import APPROXIMATE_MARK, NOT_DECLARED, Fidelity, fidelity_from
 from harness.core.metrics import parse_definition
 
 if TYPE_CHECKING:  # the runner is imported when a run starts, not for --help
@@ -472,9 +472,9 @@ def _print_summary(summary, slices: bool = False) -> None:
         )
         out.print(f"% secure decided: {oracles}", highlight=False, soft_wrap=True)
     for benchmark, fidelity in sorted(approximate.items()):
+        claim = f"approximate {fidelity.reference}: " if fidelity.reference != NOT_DECLARED else ""
         out.print(
-            f"{APPROXIMATE_MARK} {benchmark}: approximate {fidelity.reference}: {fidelity.reason} "
-            f"(oracle: {fidelity.oracle})",
+            f"{APPROXIMATE_MARK} {benchmark}: {claim}{fidelity.reason} (oracle: {fidelity.oracle})",
             highlight=False,
             soft_wrap=True,
         )
