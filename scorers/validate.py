@@ -35,6 +35,8 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from harness.core.agreement import cohen_kappa
 from harness.core.data import DATA_DIR_ENV, cache_root
 from harness.core.types import Message
@@ -322,29 +324,31 @@ def validate(
 
 def render_validation(rows: list[dict[str, Any]]) -> Any:
     """A rich Table of `validate()` rows, numbers as percentages / 3-decimal kappas."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="scorer validation on labelled data (tests/labelled; XSTest completions)")
     for col in COLUMNS:
         table.add_column(col, justify="left" if col in ("classifier", "average") else "right")
     for row in rows:
-        cells = []
-        for col in COLUMNS:
-            value = row.get(col)
-            if value is None:
-                cells.append("-")
-            elif col in ("accuracy", "precision", "recall", "f1"):
-                cells.append(f"{100 * value:.1f}%")
-            elif col.startswith("kappa"):
-                cells.append(f"{value:.3f}")
-            else:
-                cells.append(escape(str(value)))
-        table.add_row(*cells)
+        table.add_row(*(_cell(col, row.get(col)) for col in COLUMNS))
     notes = [escape(f"{row['classifier']}: {row['note']}") for row in rows if row.get("note")]
     if notes:
         table.caption = "\n".join(notes)
     return table
+
+
+def _cell(column: str, value: float | int | str | None) -> str:
+    """One table cell of either validation table: rates as percentages, kappas to three
+    decimals, a sha256 shortened to 16 characters, text escaped for rich markup."""
+    if value is None:
+        return "-"
+    if column in ("accuracy", "precision", "recall", "f1"):
+        return f"{100 * float(value):.1f}%"
+    if column.startswith("kappa"):
+        return f"{float(value):.3f}"
+    if column == "sha256":
+        return escape(str(value)[:16])
+    return escape(str(value))
 
 
 # -- judge prompts against labelled data ----------------------------------------------------
@@ -540,7 +544,6 @@ def validate_judges(
 
 def render_judge_validation(rows: list[dict[str, Any]], judge: str) -> Any:
     """A rich Table of `validate_judges()` rows."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"judge prompts vs labelled data (judge {judge})")
@@ -548,20 +551,7 @@ def render_judge_validation(rows: list[dict[str, Any]], judge: str) -> Any:
         left = col in ("judge prompt", "sha256", "labels", "task")
         table.add_column(col, justify="left" if left else "right", overflow="fold")
     for row in rows:
-        cells = []
-        for col in JUDGE_COLUMNS:
-            value = row.get(col)
-            if value is None:
-                cells.append("-")
-            elif col in ("accuracy", "precision", "recall", "f1"):
-                cells.append(f"{100 * value:.1f}%")
-            elif col == "kappa_vs_gold":
-                cells.append(f"{value:.3f}")
-            elif col == "sha256":
-                cells.append(escape(str(value)[:16]))
-            else:
-                cells.append(escape(str(value)))
-        table.add_row(*cells)
+        table.add_row(*(_cell(col, row.get(col)) for col in JUDGE_COLUMNS))
     notes = [
         "no verdict: the judge's reply gave none (counted as wrong, kept in n)",
         *(

@@ -8,6 +8,7 @@ the table fits the page; the sort and column widgets above it replace the grid's
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape
 from itertools import groupby
 
@@ -157,27 +158,17 @@ def render(ctx: Context) -> None:
     table = table.sort_values(sort_by, ascending=not descending, na_position="last")
     columns = ["display", *picked]
     st.html(table_html(display_table(table, headlines, columns, show_ci)))
-    oracles = deciding_oracles(shown)
-    if oracles:
-        st.caption(
-            "Security columns decided by: "
-            + "; ".join(f"{b}: {' / '.join(names)}" for b, names in oracles.items())
-            + " (every oracle's rate and their agreement: Benchmark detail)."
-        )
-    notes = fidelity_notes(shown)
-    if notes:
-        st.caption(
-            "≈ approximate, not computed the way the reference it claims computes it: "
-            + "; ".join(f"{b}: {' / '.join(reasons)}" for b, reasons in notes.items())
-            + " (the reference and the oracle used: Benchmark detail)."
-        )
-    judged = judged_columns(shown)
-    if judged:
-        st.caption(
-            "Judged columns: "
-            + "; ".join(f"{b}: {' / '.join(who)}" for b, who in judged.items())
-            + "."
-        )
+    _caption(
+        "Security columns decided by: ",
+        deciding_oracles(shown),
+        " (every oracle's rate and their agreement: Benchmark detail).",
+    )
+    _caption(
+        "≈ approximate, not computed the way the reference it claims computes it: ",
+        fidelity_notes(shown),
+        " (the reference and the oracle used: Benchmark detail).",
+    )
+    _caption("Judged columns: ", judged_columns(shown), ".")
     numeric = [
         c for c in table.columns if c in columns or (show_ci and c.rsplit(" · ", 1)[0] in picked)
     ]
@@ -187,3 +178,10 @@ def render(ctx: Context) -> None:
         file_name="purpbench-leaderboard.csv",
         mime="text/csv",
     )
+
+
+def _caption(lead: str, by_benchmark: Mapping[str, Sequence[str]], tail: str) -> None:
+    """One caption line under the table: per benchmark, what it says of that column."""
+    if by_benchmark:
+        parts = "; ".join(f"{b}: {' / '.join(said)}" for b, said in by_benchmark.items())
+        st.caption(lead + parts + tail)
