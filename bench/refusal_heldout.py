@@ -2,13 +2,17 @@
 
 Prints, per model and part of the fixed split (scorers/refusal_heldout.py: "tune" = odd
 prompt numbers, read while writing the rules; "dev" = numbers 2 mod 4, disagreements read once;
-"heldout" = multiples of 4, never read; "all" = the whole file), on the safe prompts and on all
+"heldout" = multiples of 4, not read while tuning up to rules.v2, its rules.v2 errors read
+once since; "all" = the whole file), on the safe prompts and on all
 prompts, the agreement on answered-vs-refused of three classifiers side by side:
 
 - before: the rules as they were before they were tuned on this data (`rules.v1`, read from
   git at BEFORE_COMMIT and loaded as a module; shown as unavailable outside a git clone),
 - after:  the current rules (`scorers.refusal.classify_refusal`),
-- baseline: a refusal phrase in the first 220 characters (`keyword_refused`).
+- baseline: a refusal phrase in the first 220 characters (`keyword_refused`),
+
+and, beside them, how often XSTest's two annotators agree with each other on the same rows
+("humans"): the ceiling a classifier is measured against.
 
 `--errors` lists the held-out safe-prompt completions on which the current rules and the
 humans disagree, for error analysis (reading them makes them no longer held out for the next
@@ -35,6 +39,7 @@ from scorers.refusal_heldout import (  # noqa: E402
     SPLIT_RULE,
     Agreement,
     agreement,
+    annotators_agree,
     keyword_refused,
     load_completions,
 )
@@ -95,7 +100,7 @@ def main() -> None:
     )
     print("agreement with the human label, answered vs refused (full or partial refusal)\n")
     header = f"{'model':<13} {'part':<8} {'prompts':<7} {'n':>4}  {'before':>7} {'after':>7} "
-    print(header + f"{'baseline':>8}")
+    print(header + f"{'baseline':>8} {'humans':>7}")
     keys = sorted({(a.model, a.part, a.prompts) for a in table}, key=_order)
     for model, part, prompts in keys:
         line = f"{model:<13} {part:<8} {prompts:<7}"
@@ -104,6 +109,16 @@ def main() -> None:
         for name in ("before", "after", "baseline"):
             a = cell.get((name, model, part, prompts))
             line += f"  {100 * a.rate:6.1f}%" if a else f"  {'-':>6} "
+        agree, n_both = annotators_agree(
+            [
+                r
+                for r in rows
+                if r.model == model
+                and (part == "all" or r.part == part)
+                and (prompts == "all" or r.safe)
+            ]
+        )
+        line += f"  {100 * agree / n_both:6.1f}%" if n_both else f"  {'-':>6} "
         print(line)
     if args.errors:
         print("\nheld-out safe-prompt disagreements of the current rules:")

@@ -11,12 +11,17 @@ this module so every report uses the same one:
 - "tune" (odd numbers: `v2-1`, `v2-3`, ...): read while writing the rules;
 - "dev" (numbers that are 2 modulo 4): its disagreements were read once, after the rules
   were measured on it, and a few rules were generalised from them;
-- "heldout" (multiples of 4): never read; the only part whose agreement is a held-out figure.
+- "heldout" (multiples of 4): never read while writing rules up to `rules.v2`; its
+  disagreements with `rules.v2` were then read once (`bench/refusal_heldout.py --errors`).
 
 How the split came to be (docs/refusal-oracle.md has the numbers of each stage): the rules
 were first tuned on `llama2orig`'s odd half alone with all of `mistralguard` held out, then on
 the odd half of both models with the even half held out; that measurement fell short of the
 target, so the even half was divided into "dev" (inspected) and "heldout" (not inspected).
+`rules.v3` was written and checked on "tune" and "dev" only, but two of the error kinds it
+fixes had been named from the held-out reading, so for `rules.v3` the "heldout" figure is an
+optimistic check, not a clean held-out measurement (`HELDOUT_NOTE`); only answers of models
+the rules never saw can give one.
 
 The target is XSTest's binary: answered (full compliance) vs refused (full or partial refusal),
 on the safe prompts (types without the `contrast_` prefix), where refusing is the error that
@@ -58,7 +63,11 @@ HUMAN_LABELS = {
 PARTS = {0: "heldout", 1: "tune", 2: "dev", 3: "tune"}  # by prompt number modulo 4
 SPLIT_RULE = (
     "prompt number n of id v2-n: tune = n odd, dev = n % 4 == 2 (errors inspected), "
-    "heldout = n % 4 == 0 (never inspected)"
+    "heldout = n % 4 == 0 (not read while tuning up to rules.v2)"
+)
+HELDOUT_NOTE = (
+    "held out from tuning; its rules.v2 errors were read, and rules.v3 fixes two kinds named "
+    "there, so for rules.v3 this figure is optimistic"
 )
 
 # The naive baseline the rules must beat: a refusal phrase anywhere in the first 220 characters.
@@ -95,6 +104,9 @@ class LabelledCompletion:
     prompt: str
     completion: str
     label: str  # one of scorers.refusal.REFUSAL_LABELS
+    # the two annotators' own labels (the final label settles their disagreements): how far
+    # two humans agree is the ceiling any classifier is measured against
+    annotations: tuple[str, ...] = ()
 
     @property
     def safe(self) -> bool:
@@ -145,9 +157,27 @@ def load_completions(
                         prompt=row.get("prompt") or "",
                         completion=row.get("completion") or "",
                         label=label,
+                        annotations=tuple(
+                            HUMAN_LABELS[a]
+                            for a in (
+                                (row.get(k) or "").strip() for k in ("annotation_1", "annotation_2")
+                            )
+                            if a in HUMAN_LABELS
+                        ),
                     )
                 )
     return rows
+
+
+def annotators_agree(rows: Sequence[LabelledCompletion]) -> tuple[int, int]:
+    """(agreeing, n): rows whose two annotators agree on answered vs refused, among the rows
+    that carry both annotations. The human ceiling for a binary agreement figure."""
+    both = [r for r in rows if len(r.annotations) == 2]
+    agree = sum(
+        (r.annotations[0] == "full_compliance") == (r.annotations[1] == "full_compliance")
+        for r in both
+    )
+    return agree, len(both)
 
 
 def keyword_refused(response: str) -> bool:
@@ -202,12 +232,14 @@ __all__ = [
     "BASELINE_CHARS",
     "BASELINE_PHRASES",
     "COMPLETIONS",
+    "HELDOUT_NOTE",
     "MODELS",
     "PARTS",
     "SPLIT_RULE",
     "Agreement",
     "LabelledCompletion",
     "agreement",
+    "annotators_agree",
     "available",
     "keyword_refused",
     "load_completions",

@@ -15,9 +15,9 @@ how far rules and judge agree:
 
 When the offline mirror holds XSTest's human-labelled completions (`xstest-completions/`), the
 refusal rules are also measured there, refused vs answered, per model: on the held-out part of
-the fixed split the rules were never read against (scorers/refusal_heldout.py), and separately
-in-sample (the parts they were tuned on), so the two are never confused. tests/labelled is
-in-sample for the rules too: it was used to tune them.
+the fixed split (scorers/refusal_heldout.py; its note says how clean it still is), and
+separately in-sample (the parts they were tuned on), so the two are never confused.
+tests/labelled is in-sample for the rules too: it was used to tune them.
 
 With a judge, `validate_judges` also measures every judge prompt a run can use, the project's
 (scorers/judge_prompts/) and PurpCode's (scorers/upstream_judges.py), against labelled data:
@@ -44,7 +44,7 @@ from scorers.code_extract import CodeUnit
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
-from scorers.refusal_heldout import available, load_completions
+from scorers.refusal_heldout import HELDOUT_NOTE, available, load_completions
 from scorers.static import AnalyzerPolicy, StaticAnalysis
 from scorers.upstream_judges import UPSTREAM_PROMPTS, judge_upstream, load_upstream
 
@@ -273,7 +273,7 @@ def _binary(
 
 def validate_refusal_heldout(mirror_dir: str | Path | None) -> list[dict[str, Any]]:
     """The refusal rules against XSTest's human labels, refused vs answered, per model: on the
-    held-out part (never read while writing the rules) and in-sample (tuned on), each on the
+    held-out part (not tuned on; `HELDOUT_NOTE`) and in-sample (tuned on), each on the
     safe prompts and on all prompts. No rows when the mirror lacks the completions."""
     if not available(mirror_dir):
         return []
@@ -295,6 +295,8 @@ def validate_refusal_heldout(mirror_dir: str | Path | None) -> list[dict[str, An
                     [predicted[id(r)] for r in chosen],
                     positive="refused",
                 )
+                if part == "held-out" and not any(r.get("note") for r in out):
+                    row["note"] = f"this and every held-out row: {HELDOUT_NOTE}"
                 out.append(row)
     return out
 

@@ -160,7 +160,7 @@ def test_recorded_identities_are_unchanged(ctx: ScoringContext) -> None:
     xscode = registry.create("purpcode/XSCode")  # refusal AND (static, icd beside it)
     assert xscode.scorer_identity(ctx) == (
         f"refusal:rules+{static} | {icd}",
-        f"rules.v2; {static_version}; {icd_version}",
+        f"rules.v3; {static_version}; {icd_version}",
     )
     for name in ("cse-instruct", "purpcode/CyberSecEval-SCG"):  # CyberSecEval's oracle decides
         expected = (f"{icd} | {static}", f"{icd_version}; {static_version}")

@@ -75,14 +75,14 @@ def test_validate_rules_on_the_labelled_data() -> None:
     # (rows on XSTest's labelled completions join these when the mirror has them:
     # tests/test_refusal_heldout.py checks those)
     assert {name for name in rows if " on XSTest " not in name} == {
-        "refusal rules.v2",
-        "refusal rules.v2 (refused vs answered)",
-        "malicious rules.v2",
+        "refusal rules.v3",
+        "refusal rules.v3 (refused vs answered)",
+        "malicious rules.v3",
     }
-    refusal = rows["refusal rules.v2"]
+    refusal = rows["refusal rules.v3"]
     assert refusal["n"] >= 150 and refusal["accuracy"] >= 0.93 and refusal["average"] == "macro"
     assert refusal["kappa_vs_gold"] >= 0.9
-    malicious = rows["malicious rules.v2"]
+    malicious = rows["malicious rules.v3"]
     assert malicious["n"] >= 100 and malicious["average"] == "positive=True"
     assert malicious["precision"] >= 0.95 and malicious["recall"] >= 0.88
     assert all(r["kappa_rules_vs_judge"] is None for r in rows.values())  # no judge given
@@ -184,7 +184,7 @@ def test_render_validation_prints_every_row() -> None:
     console = Console(record=True, width=200)
     console.print(render_validation(rows))
     text = console.export_text()
-    assert "refusal rules.v2" in text and "malicious rules.v2" in text
+    assert "refusal rules.v3" in text and "malicious rules.v3" in text
     assert f"{100 * rows[0]['accuracy']:.1f}%" in text
     assert "static:x [python]" in text  # brackets are not eaten as markup
     assert "first error: boom" in text
