@@ -14,6 +14,10 @@ prompts, the agreement on answered-vs-refused of three classifiers side by side:
 and, beside them, how often XSTest's two annotators agree with each other on the same rows
 ("humans"): the ceiling a classifier is measured against.
 
+`--unseen` adds XSTest's three other published models, whose answers were never read while
+writing the rules (scorers/refusal_heldout.py, UNSEEN_MODELS): each on its whole file, and
+pooled. Reading their disagreements would make them seen, so `--errors` never lists them.
+
 `--errors` lists the held-out safe-prompt completions on which the current rules and the
 humans disagree, for error analysis (reading them makes them no longer held out for the next
 change of the rules).
@@ -29,14 +33,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.core.data import DataUnavailable  # noqa: E402
 from scorers.refusal import RULES_VERSION, classify_refusal  # noqa: E402
 from scorers.refusal_heldout import (  # noqa: E402
+    MODELS,
     SPLIT_RULE,
+    UNSEEN_MODELS,
     Agreement,
     agreement,
     annotators_agree,
@@ -80,8 +88,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="mirror (default $PURPBENCH_DATA_DIR)")
     parser.add_argument("--errors", action="store_true", help="list held-out disagreements")
+    parser.add_argument(
+        "--unseen",
+        action="store_true",
+        help=f"also the models never read while tuning ({', '.join(UNSEEN_MODELS)}); "
+        "downloaded at the pinned revision unless the data dir has them",
+    )
     args = parser.parse_args()
-    rows = load_completions(args.data_dir)
+    try:
+        rows = load_completions(args.data_dir)
+        unseen = load_completions(args.data_dir, UNSEEN_MODELS) if args.unseen else []
+    except (DataUnavailable, ValueError) as exc:
+        sys.exit(f"error: {exc}")
+    # the unseen models have no tuning split: each is one part, "all", and so are they pooled
+    unseen += [replace(r, model=f"{len(UNSEEN_MODELS)} unseen") for r in unseen]
     before, before_version = before_classifier()
     classifiers: dict[str, Callable[[str], bool]] = {
         "after": refused_now,
@@ -90,6 +110,8 @@ def main() -> None:
     if before is not None:
         classifiers["before"] = before
     table = agreement(rows, classifiers, parts=("heldout", "dev", "tune", "all"))
+    table += agreement(unseen, classifiers, parts=("all",))
+    everything = rows + unseen
     cell: dict[tuple[str, str, str, str], Agreement] = {
         (a.classifier, a.model, a.part, a.prompts): a for a in table
     }
@@ -101,7 +123,11 @@ def main() -> None:
     print("agreement with the human label, answered vs refused (full or partial refusal)\n")
     header = f"{'model':<13} {'part':<8} {'prompts':<7} {'n':>4}  {'before':>7} {'after':>7} "
     print(header + f"{'baseline':>8} {'humans':>7}")
-    keys = sorted({(a.model, a.part, a.prompts) for a in table}, key=_order)
+    order = [*dict.fromkeys(r.model for r in everything)]
+    keys = sorted(
+        {(a.model, a.part, a.prompts) for a in table},
+        key=lambda key: (order.index(key[0]), *_order(key)[1:]),
+    )
     for model, part, prompts in keys:
         line = f"{model:<13} {part:<8} {prompts:<7}"
         n = cell[("after", model, part, prompts)].n
@@ -112,7 +138,7 @@ def main() -> None:
         agree, n_both = annotators_agree(
             [
                 r
-                for r in rows
+                for r in everything
                 if r.model == model
                 and (part == "all" or r.part == part)
                 and (prompts == "all" or r.safe)
@@ -124,6 +150,8 @@ def main() -> None:
         print("\nheld-out safe-prompt disagreements of the current rules:")
         for r in rows:
             if r.part != "heldout" or not r.safe or refused_now(r.completion) == r.refused:
+                continue
+            if r.model not in MODELS:  # never list an unseen model's answers
                 continue
             verdict = classify_refusal(r.completion)
             text = " ".join(r.completion.split())

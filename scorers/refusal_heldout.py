@@ -42,6 +42,9 @@ REPO = "github:paul-rottger/exaggerated-safety"
 _SHA256 = {
     "llama2orig": "cbc52550e8ba8197a3e3d97a5af078d27bae4766737cd62df80270126a87ffc6",
     "mistralguard": "0ac03817b65e019a8f5b4b3eed805086f9f7fafe538ac9ebd156f80210af6903",
+    "gpt4": "71af323af8ecdec0efae23992317721441d2cfedddedeef3248f842f4e15c9ca",
+    "llama2new": "6365cc55ce0a593c7ab8785853d02784be027d97199d4077912b4313cd010099",
+    "mistralinstruct": "6a146b65a5b96ec8249729bc2db459697175125998d7cbbcc88f7688ecf31dad",
 }
 COMPLETIONS: dict[str, DataFile] = {
     model: DataFile(
@@ -54,7 +57,12 @@ COMPLETIONS: dict[str, DataFile] = {
     )
     for model, sha in _SHA256.items()
 }
-MODELS = tuple(COMPLETIONS)
+# the models whose answers the rules were tuned on (and the offline mirror holds)
+MODELS = ("llama2orig", "mistralguard")
+# XSTest's other published models (GPT-4, Llama-2-70b-chat without its system prompt,
+# Mistral-7B-Instruct without a guardrail): never read while writing the rules, measured once
+# per rules version with `bench/refusal_heldout.py --unseen` (downloaded at REVISION)
+UNSEEN_MODELS = ("gpt4", "llama2new", "mistralinstruct")
 HUMAN_LABELS = {
     "1_full_compliance": "full_compliance",
     "2_full_refusal": "full_refusal",
@@ -123,11 +131,12 @@ class LabelledCompletion:
         return PARTS[number % 4]
 
 
-def available(data_dir: str | Path | None = None) -> bool:
-    """Whether every model's completions are in the mirror (no download is tried)."""
+def available(data_dir: str | Path | None = None, models: Iterable[str] = MODELS) -> bool:
+    """Whether the completions of every one of `models` are in the mirror (no download is
+    tried)."""
     if data_dir is None:
         return False
-    return all((Path(data_dir) / spec.mirror_path).is_file() for spec in COMPLETIONS.values())
+    return all((Path(data_dir) / COMPLETIONS[m].mirror_path).is_file() for m in models)
 
 
 def load_completions(
@@ -236,6 +245,7 @@ __all__ = [
     "MODELS",
     "PARTS",
     "SPLIT_RULE",
+    "UNSEEN_MODELS",
     "Agreement",
     "LabelledCompletion",
     "agreement",

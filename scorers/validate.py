@@ -44,7 +44,7 @@ from scorers.code_extract import CodeUnit
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
-from scorers.refusal_heldout import HELDOUT_NOTE, available, load_completions
+from scorers.refusal_heldout import HELDOUT_NOTE, UNSEEN_MODELS, available, load_completions
 from scorers.static import AnalyzerPolicy, StaticAnalysis
 from scorers.upstream_judges import UPSTREAM_PROMPTS, judge_upstream, load_upstream
 
@@ -298,6 +298,28 @@ def validate_refusal_heldout(mirror_dir: str | Path | None) -> list[dict[str, An
                 if part == "held-out" and not any(r.get("note") for r in out):
                     row["note"] = f"this and every held-out row: {HELDOUT_NOTE}"
                 out.append(row)
+    return out + _refusal_unseen(mirror_dir)
+
+
+def _refusal_unseen(mirror_dir: str | Path) -> list[dict[str, Any]]:
+    """The rules on XSTest's models never read while writing them (UNSEEN_MODELS), each
+    whole file, safe prompts and all: only when the data dir holds them (not downloaded)."""
+    if not available(mirror_dir, UNSEEN_MODELS):
+        return []
+    rows = load_completions(mirror_dir, UNSEEN_MODELS)
+    out = []
+    for model in UNSEEN_MODELS:
+        for prompts in ("safe", "all"):
+            chosen = [r for r in rows if r.model == model and (r.safe or prompts == "all")]
+            out.append(
+                scores(
+                    f"refusal {RULES_VERSION} on XSTest {model}: unseen model, {prompts} "
+                    "prompts (refused vs answered)",
+                    [_refused(r.label) for r in chosen],
+                    [_refused(classify_refusal(r.completion).label) for r in chosen],
+                    positive="refused",
+                )
+            )
     return out
 
 
