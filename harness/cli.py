@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from harness.core.data import DATA_DIR_ENV, DataUnavailable
 from harness.core.exit_codes import ExitCode
@@ -772,9 +773,29 @@ app.command("leaderboard")(_leaderboard_command)
 app.add_typer(_train_app, name="train")
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def main() -> None:
+    """The console entry point. A mistyped command, option or value ends in one line on
+    stderr naming it (exit 2), as every other bad input does, instead of a boxed usage
+    message; `--help` and a bare `purpbench` still print the help."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    sys.exit(app())
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # a usage error (exit 2), or a bare `purpbench` (the help)
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            print(exc.format_message(), file=sys.stderr)
+        else:
+            where = f" ({context.command_path} --help lists them)" if context is not None else ""
+            print(f"error: {_one_line(exc.format_message())}{where}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # `python -m harness.cli`

@@ -28,7 +28,7 @@ MCQ = "cybermetric-80"
 
 def cli(*args: str, cwd: Path, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*prefix, sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [*prefix, sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -185,6 +185,10 @@ def _unknown_judge_option(ws: Workspace) -> list[str]:
 
 # (id, arguments, exit code, what the one error line says)
 CASES = [
+    # the command line itself: a typo in a command, a flag or a flag's value
+    ("unknown-command", lambda ws: ["rnu"], 2, "No such command 'rnu'"),
+    ("misspelled-flag", lambda ws: ["run", "--limt", "1"], 2, "No such option: --limt"),
+    ("bad-flag-value", lambda ws: ["run", "--limit", "abc"], 2, "Invalid value for '--limit'"),
     ("misspelled-benchmark", _misspelled_benchmark, 2, "did you mean 'humaneval-plus'?"),
     ("output-is-a-file", _output_is_a_file, 2, "is a file, not a directory"),
     ("output-under-a-file", _output_under_a_file, 2, "is a file, not a directory"),

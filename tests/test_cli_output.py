@@ -23,7 +23,7 @@ CUT = "% cut at the token limit"
 
 def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PURPBENCH_OFFLINE": "1", **(env or {})},

@@ -32,7 +32,7 @@ MCQ = "cybermetric-80"
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},

@@ -113,7 +113,13 @@ def test_summary_reports_each_oracle_and_their_agreement(
     assert deciding_oracles(stored) == {"cse-instruct": ["icd"]}
     # `purpbench show` names the oracle behind each security number
     shown = subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", "show", str(outcome.run_dir)],
+        [
+            sys.executable,
+            "-c",
+            "from harness.cli import main; main()",
+            "show",
+            str(outcome.run_dir),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -55,7 +55,7 @@ CUT = "% cut at the token limit"
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "COLUMNS": "200"},

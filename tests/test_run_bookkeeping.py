@@ -32,7 +32,7 @@ LMEVAL = "lmeval:secnum.yaml"
 
 def cli(*args: str, data_dir: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PURPBENCH_OFFLINE": "1", "PURPBENCH_DATA_DIR": str(data_dir)},

@@ -22,7 +22,7 @@ import pytest
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from harness.cli import app; app()", *args],
+        [sys.executable, "-c", "from harness.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PURPBENCH_OFFLINE": "1", **env},
