@@ -8,6 +8,7 @@ answers from the log: no model call is repeated.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -35,7 +36,7 @@ from harness.backends import (
     identity_options,
     option_table,
 )
-from harness.backends.base import BackendInfo
+from harness.backends.base import BackendInfo, ModelBackend
 from harness.backends.replay import ReplayBackend
 from harness.config import ProtocolRefusal, RunConfig, run_id_for, run_identity
 from harness.core.data import DATA_DIR_ENV, DataFile, DataUnavailable, resolve
@@ -576,11 +577,12 @@ class Runner:
             talking = {job.request.key for job in conversations}
             requests = [g[0].request for k, g in to_generate.items() if k not in talking]
             if requests:
-                for request, generation in backend.generate(requests):
-                    outcome.model_calls += backend.makes_model_calls
-                    store.append_generation(request.key, generation)
-                    for job in to_generate[request.key]:
-                        scorer.put(job, generation)
+                with contextlib.closing(backend.generate(requests)) as answers:
+                    for request, generation in answers:
+                        outcome.model_calls += backend.makes_model_calls
+                        store.append_generation(request.key, generation)
+                        for job in to_generate[request.key]:
+                            scorer.put(job, generation)
             if conversations:
                 for job, generation in self._converse(
                     conversations, backend, store, cache, outcome
@@ -589,6 +591,7 @@ class Runner:
                         twin.request = job.request
                         scorer.put(twin, generation)
         except BaseException:
+            _log_unclaimed(backend, store, outcome)
             scorer.abort()  # answers are in the generation log: stop now, not after the queue
             raise
         scorer.finish()
@@ -636,10 +639,11 @@ class Runner:
                 asks[request.key] = (job, request)
             pending = [r for _, r in asks.values() if r.key not in cache]
             answered = {k: cache[k] for k in asks if k in cache}
-            for request, generation in backend.generate(pending) if pending else ():
-                outcome.model_calls += backend.makes_model_calls  # every turn is a call
-                store.append_generation(request.key, generation)
-                answered[request.key] = generation
+            with contextlib.closing(backend.generate(pending) if pending else iter(())) as answers:
+                for request, generation in answers:
+                    outcome.model_calls += backend.makes_model_calls  # every turn is a call
+                    store.append_generation(request.key, generation)
+                    answered[request.key] = generation
             still = []
             for key, (job, request) in asks.items():
                 generation = answered[key]
@@ -651,6 +655,16 @@ class Runner:
                 context[job.request.key].append(Message("assistant", text))
                 still.append(job)
             active = still
+
+
+def _log_unclaimed(backend: ModelBackend, store: RunStore, outcome: RunOutcome) -> None:
+    """A run stopping mid-generation (interrupt, full disk) logs the answers the backend had
+    already received, so resuming does not ask for them again. Best effort: when the log
+    itself cannot be written, the error that stopped the run is the one reported."""
+    with contextlib.suppress(Exception):
+        for request, generation in backend.take_unclaimed():
+            outcome.model_calls += backend.makes_model_calls
+            store.append_generation(request.key, generation)
 
 
 def _accepted(fidelity: Fidelity, config: RunConfig) -> Fidelity:

@@ -342,3 +342,38 @@ def test_real_llama_cpp_server_completions(llama_server: str) -> None:
         assert gen.prompt_tokens and gen.prompt_tokens > 0
         assert gen.completion_tokens and 0 < gen.completion_tokens <= 16
         assert gen.finish_reason in ("stop", "length")
+
+
+# -- a caller that stops early loses no answer already received -------------------------------
+
+
+def test_answers_received_before_the_caller_stops_are_kept() -> None:
+    """The runner stops iterating on an interrupt or a full disk. Answers that had already
+    arrived but were not yet handed over are kept for `take_unclaimed` (the runner logs
+    them); requests still in flight are cancelled, and the stop does not wait for them."""
+    hang = {"question 6", "question 7"}  # two requests the server never answers
+
+    def rule(path: str, body: dict) -> str | None:
+        return "hang" if body["messages"][-1]["content"] in hang else None
+
+    with FaultServer(rule=rule, hang_s=60) as server:
+        backend = make_backend(server.base_url, concurrency=8)
+        try:
+            answers = backend.generate([chat_request(i) for i in range(8)])
+            first_request, first = next(answers)
+            deadline = time.monotonic() + 30
+            while server.by_path["/v1/chat/completions"] < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the five other answers arrive while the caller is busy
+            started = time.monotonic()
+            answers.close()
+            stop_s = time.monotonic() - started
+            unclaimed = backend.take_unclaimed()
+            again = backend.take_unclaimed()
+        finally:
+            backend.close()
+    keys = {first_request.key} | {request.key for request, _ in unclaimed}
+    assert keys == {f"c{i}" for i in range(6)}, keys  # every answered request, nothing hung
+    assert first.error is None and all(g.error is None and g.text for _, g in unclaimed)
+    assert again == []
+    assert stop_s < 5, stop_s  # the hanging requests were cancelled, not awaited

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -465,3 +466,38 @@ def test_output_naming_a_file_is_one_line(tmp_path: Path, data_dir: Path) -> Non
     line = one_error_line(done)
     assert done.returncode == 2 and str(afile) in line and "is a file, not a directory" in line
     assert afile.read_text() == "not a directory\n"
+
+
+# -- 4. an interrupt keeps every answer received; the resumed run does not ask again -----------
+
+
+def test_interrupt_keeps_the_answers_and_resume_asks_only_for_the_rest(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """Ctrl-C (SIGINT) in the middle of a run with requests in flight: exit 130 with one
+    line, every answer received is in the generation log, and the resumed run asks the model
+    only for the samples that had none."""
+    out = tmp_path / "results"
+    answered_first = 5
+
+    def rule(path: str, body: dict) -> str | None:  # after five answers, the server hangs
+        return "hang" if server.by_path[CHAT] > answered_first else None
+
+    with FaultServer(rule=rule, hang_s=120) as server:
+        args = run_args(server, out, 12)
+        args[args.index("--concurrency") + 1] = "4"
+        proc = start(args, data_dir)
+        wait_for(lambda: server.by_path[CHAT] >= answered_first + 2, "requests in flight")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    run_dir = the_run(out)
+    logged = [json.loads(line) for line in (run_dir / "generations.jsonl").read_text().splitlines()]
+    assert len(logged) == answered_first, logged
+    with FaultServer() as again:
+        resumed = cli(run_args(again, out, 12), data_dir)
+        asked = again.by_path[CHAT]
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert asked == 12 - answered_first  # nothing received before the interrupt is asked again

@@ -105,6 +105,13 @@ class ModelBackend(ABC):
         set; only failures that make every request impossible raise BackendError.
         """
 
+    def take_unclaimed(self) -> list[tuple[GenerationRequest, Generation]]:
+        """Answers the backend had received but not yet yielded when the caller stopped
+        iterating (an interrupt, a full disk): the runner logs them so a stopped run loses no
+        answer it paid for. Taking them empties the list. Backends that yield each answer as
+        it exists have none."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release servers, engines, threads."""
 

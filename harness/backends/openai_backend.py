@@ -50,6 +50,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # spread over several clients of this size instead of one big pool.
 POOL_SHARD_SIZE = 16
 _DONE = object()
+# How long a stopped `generate` waits for its requests to be cancelled before it collects the
+# answers already received (cancelling takes one turn of the event loop).
+UNCLAIMED_WAIT_S = 5.0
 
 
 class _Malformed(Exception):
@@ -87,6 +90,7 @@ class OpenAIBackend(ModelBackend):
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
+        self._unclaimed: list[tuple[GenerationRequest, Generation]] = []
         self.base_url = (
             options.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
@@ -201,11 +205,13 @@ class OpenAIBackend(ModelBackend):
     def generate(
         self, requests: Sequence[GenerationRequest]
     ) -> Iterator[tuple[GenerationRequest, Generation]]:
-        """Yield (request, generation) as each finishes; closing the iterator cancels the rest."""
+        """Yield (request, generation) as each finishes; closing the iterator cancels the
+        requests still in flight and keeps the answers already received for `take_unclaimed`."""
         if not requests:
             return
         out: queue.Queue[Any] = queue.Queue()
-        fut = self._submit(self._drive(list(requests), out))
+        stopped = threading.Event()  # set once no task can put another answer in `out`
+        fut = self._submit(self._drive(list(requests), out, stopped))
         fut.add_done_callback(lambda f: out.put(_DONE))
         try:
             while True:
@@ -218,8 +224,22 @@ class OpenAIBackend(ModelBackend):
                 raise BackendError(f"openai backend failed: {reason}")
         finally:
             fut.cancel()
+            stopped.wait(UNCLAIMED_WAIT_S)
+            while True:
+                try:
+                    item = out.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _DONE:
+                    self._unclaimed.append(item)
 
-    async def _drive(self, requests: list[GenerationRequest], out: queue.Queue[Any]) -> None:
+    def take_unclaimed(self) -> list[tuple[GenerationRequest, Generation]]:
+        taken, self._unclaimed = self._unclaimed, []
+        return taken
+
+    async def _drive(
+        self, requests: list[GenerationRequest], out: queue.Queue[Any], stopped: threading.Event
+    ) -> None:
         """Start a task per request, never more than `concurrency` alive at once."""
         sem = asyncio.Semaphore(self._concurrency)
         free_slots = list(range(self._concurrency - 1, -1, -1))
@@ -246,6 +266,8 @@ class OpenAIBackend(ModelBackend):
         finally:
             for task in tasks:
                 task.cancel()
+            # a cancelled task stops at its next await, before it could put an answer
+            stopped.set()
 
     async def _generate_one(self, req: GenerationRequest, client: openai.AsyncOpenAI) -> Generation:
         """All attempts for one request; always returns, never raises (except cancellation)."""
