@@ -74,7 +74,15 @@ def start(args: list[str], data_dir: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=env(data_dir),
+        # a suite started in the background of a non-interactive shell (a CI runner) inherits
+        # an ignored SIGINT, and Python then installs no Ctrl-C handler: give the run the
+        # default, as a terminal does
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def nonblank(text: str) -> list[str]:
