@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from leaderboard_fixtures import broken_results, fixture_runs, mixed_results  # noqa: F401 (fixtures)
 from static_fixtures.analyzers import analyzer_bin, analyzer_cache  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent

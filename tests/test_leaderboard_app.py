@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import leaderboard_fixtures as lbf
 import pandas as pd
 import pytest
 from leaderboard_fixtures import HOSTILE_MARKUP, FixtureRuns, html_table
@@ -14,10 +13,6 @@ from leaderboard_fixtures import HOSTILE_MARKUP, FixtureRuns, html_table
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-# session fixtures shared by the leaderboard tests (real runs, made once)
-fixture_runs = lbf.fixture_runs
-broken_results = lbf.broken_results
-mixed_results = lbf.mixed_results
 APP = str(Path(__file__).resolve().parents[1] / "leaderboard" / "app.py")
 
 

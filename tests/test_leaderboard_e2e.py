@@ -20,15 +20,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import leaderboard_fixtures as lbf
 import pandas as pd
 import pytest
 from conftest import free_port
 
-# session fixtures shared by the leaderboard tests (real runs, made once)
-fixture_runs = lbf.fixture_runs
-broken_results = lbf.broken_results
-mixed_results = lbf.mixed_results
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 WINDOW = {"width": 1400, "height": 900}

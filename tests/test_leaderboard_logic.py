@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import leaderboard_fixtures as lbf
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,10 +28,6 @@ from leaderboard.views.detail import (
 )
 from leaderboard.views.samples import findings_frame, flagged_lines, prompt_messages
 from leaderboard.views.table import table_html
-
-# session fixtures shared by the leaderboard tests (real runs, made once)
-fixture_runs = lbf.fixture_runs
-broken_results = lbf.broken_results
 
 
 def test_discover_sets_aside_broken_runs(broken_results, fixture_runs: FixtureRuns):
