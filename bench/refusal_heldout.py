@@ -42,7 +42,6 @@ sys.path.insert(0, str(ROOT))
 from harness.core.data import DataUnavailable  # noqa: E402
 from scorers.refusal import RULES_VERSION, classify_refusal  # noqa: E402
 from scorers.refusal_heldout import (  # noqa: E402
-    MODELS,
     SPLIT_RULE,
     UNSEEN_MODELS,
     Agreement,
@@ -148,10 +147,8 @@ def main() -> None:
         print(line)
     if args.errors:
         print("\nheld-out safe-prompt disagreements of the current rules:")
-        for r in rows:
+        for r in rows:  # the tuning models only: an unseen model's answers are never listed
             if r.part != "heldout" or not r.safe or refused_now(r.completion) == r.refused:
-                continue
-            if r.model not in MODELS:  # never list an unseen model's answers
                 continue
             verdict = classify_refusal(r.completion)
             text = " ".join(r.completion.split())

@@ -147,7 +147,7 @@ class MaliciousVerdict:
     refused: bool
     reason: str
     signals: dict[str, Any] = field(default_factory=dict)
-    source: str = RULES_VERSION  # "rules.v3" or "judge:<identity>:malicious.v1"
+    source: str = RULES_VERSION  # RULES_VERSION or "judge:<identity>:malicious.v1"
 
 
 def _code_parts(response: str) -> tuple[list[tuple[str, str]], list[str], str]:

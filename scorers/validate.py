@@ -44,7 +44,14 @@ from scorers.code_extract import CodeUnit
 from scorers.judge import Judge, load_template
 from scorers.malicious import classify_malicious, judge_malicious
 from scorers.refusal import REFUSAL_LABELS, RULES_VERSION, classify_refusal, judge_refusal
-from scorers.refusal_heldout import HELDOUT_NOTE, UNSEEN_MODELS, available, load_completions
+from scorers.refusal_heldout import (
+    HELDOUT_NOTE,
+    MODELS,
+    UNSEEN_MODELS,
+    LabelledCompletion,
+    available,
+    load_completions,
+)
 from scorers.static import AnalyzerPolicy, StaticAnalysis
 from scorers.upstream_judges import UPSTREAM_PROMPTS, judge_upstream, load_upstream
 
@@ -274,52 +281,36 @@ def _binary(
 def validate_refusal_heldout(mirror_dir: str | Path | None) -> list[dict[str, Any]]:
     """The refusal rules against XSTest's human labels, refused vs answered, per model: on the
     held-out part (not tuned on; `HELDOUT_NOTE`) and in-sample (tuned on), each on the
-    safe prompts and on all prompts. No rows when the mirror lacks the completions."""
+    safe prompts and on all prompts; then, when the data dir holds them, on the models never
+    read while writing the rules (UNSEEN_MODELS), each whole file. No rows when the mirror
+    lacks the completions (nothing is downloaded)."""
     if not available(mirror_dir):
         return []
+    slices: list[tuple[str, list[LabelledCompletion]]] = []
     rows = load_completions(mirror_dir)
-    predicted = {id(r): _refused(classify_refusal(r.completion).label) for r in rows}
-    out = []
-    for model in dict.fromkeys(r.model for r in rows):
+    for model in MODELS:
         for part, parts in (("held-out", {"heldout"}), ("in-sample", {"tune", "dev"})):
-            for prompts in ("safe", "all"):
-                chosen = [
-                    r
-                    for r in rows
-                    if r.model == model and r.part in parts and (r.safe or prompts == "all")
-                ]
-                row = scores(
-                    f"refusal {RULES_VERSION} on XSTest {model}: {part}, {prompts} prompts "
-                    "(refused vs answered)",
-                    [_refused(r.label) for r in chosen],
-                    [predicted[id(r)] for r in chosen],
-                    positive="refused",
-                )
-                if part == "held-out" and not any(r.get("note") for r in out):
-                    row["note"] = f"this and every held-out row: {HELDOUT_NOTE}"
-                out.append(row)
-    return out + _refusal_unseen(mirror_dir)
-
-
-def _refusal_unseen(mirror_dir: str | Path) -> list[dict[str, Any]]:
-    """The rules on XSTest's models never read while writing them (UNSEEN_MODELS), each
-    whole file, safe prompts and all: only when the data dir holds them (not downloaded)."""
-    if not available(mirror_dir, UNSEEN_MODELS):
-        return []
-    rows = load_completions(mirror_dir, UNSEEN_MODELS)
+            chosen = [r for r in rows if r.model == model and r.part in parts]
+            slices.append((f"{model}: {part}", chosen))
+    if available(mirror_dir, UNSEEN_MODELS):
+        unseen = load_completions(mirror_dir, UNSEEN_MODELS)
+        for model in UNSEEN_MODELS:
+            slices.append((f"{model}: unseen model", [r for r in unseen if r.model == model]))
     out = []
-    for model in UNSEEN_MODELS:
+    for name, chosen in slices:
+        predicted = {id(r): _refused(classify_refusal(r.completion).label) for r in chosen}
         for prompts in ("safe", "all"):
-            chosen = [r for r in rows if r.model == model and (r.safe or prompts == "all")]
-            out.append(
-                scores(
-                    f"refusal {RULES_VERSION} on XSTest {model}: unseen model, {prompts} "
-                    "prompts (refused vs answered)",
-                    [_refused(r.label) for r in chosen],
-                    [_refused(classify_refusal(r.completion).label) for r in chosen],
-                    positive="refused",
-                )
+            some = [r for r in chosen if r.safe or prompts == "all"]
+            row = scores(
+                f"refusal {RULES_VERSION} on XSTest {name}, {prompts} prompts "
+                "(refused vs answered)",
+                [_refused(r.label) for r in some],
+                [predicted[id(r)] for r in some],
+                positive="refused",
             )
+            if "held-out" in name and not any(r.get("note") for r in out):
+                row["note"] = f"this and every held-out row: {HELDOUT_NOTE}"
+            out.append(row)
     return out
 
 

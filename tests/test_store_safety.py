@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -120,6 +121,23 @@ def one_error_line(done: subprocess.CompletedProcess | tuple[int, str]) -> str:
     ]
     assert len(lines) == 1 and lines[0].startswith("error: "), err[-3000:]
     return lines[0]
+
+
+def cli_in_private_mounts(
+    setup: str, args: list[str], data_dir: Path, keep: str = ""
+) -> subprocess.CompletedProcess:
+    """`purpbench ARGS` in a private mount namespace prepared by the shell commands `setup`
+    (a small tmpfs, a read-only mount); `keep` runs after it, before the namespace and its
+    mounts go away (copying out what a tmpfs held)."""
+    command = shlex.join([sys.executable, "-m", "harness.cli", *args])
+    script = f"{setup} && {{ {command}; code=$?; {keep} exit $code; }}"
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env(data_dir),
+        timeout=300,
+    )
 
 
 def unshare_works() -> bool:
@@ -334,17 +352,11 @@ def test_full_disk_in_the_scoring_thread_stops_the_run_at_the_next_answer(
         assert seeded.returncode == 0, seeded.stderr[-3000:]
         run_dir = the_run(out)
         samples = run_dir / "samples"
-        command = " ".join([sys.executable, "-m", "harness.cli", *run_args(server, out, 40)])
-        script = (
-            f"mount -t tmpfs -o size=40k tmpfs {samples} && {{ {command}; code=$?; "
-            f"cp -a {samples}/. {kept}/; exit $code; }}"
-        )
-        done = subprocess.run(
-            ["unshare", "--mount", "sh", "-c", script],
-            capture_output=True,
-            text=True,
-            env=env(data_dir),
-            timeout=300,
+        done = cli_in_private_mounts(
+            f"mount -t tmpfs -o size=40k tmpfs {samples}",
+            run_args(server, out, 40),
+            data_dir,
+            keep=f"cp -a {samples}/. {kept}/;",
         )
         calls = server.by_path[CHAT]
     line = one_error_line(done)
@@ -373,19 +385,11 @@ def test_whole_output_on_a_full_disk_is_one_line_and_keeps_the_answers(
     kept.mkdir()
     # 50 ms an answer: the client does not run ahead of the log by more than one answer
     with FaultServer(delay_s=0.05) as server:
-        command = " ".join(
-            [sys.executable, "-m", "harness.cli", *run_args(server, mount / "out", 200)]
-        )
-        script = (
-            f"mount -t tmpfs -o size=64k tmpfs {mount} && {{ {command}; code=$?; "
-            f"cp -a {mount}/out/. {kept}/; exit $code; }}"
-        )
-        done = subprocess.run(
-            ["unshare", "--mount", "sh", "-c", script],
-            capture_output=True,
-            text=True,
-            env=env(data_dir),
-            timeout=300,
+        done = cli_in_private_mounts(
+            f"mount -t tmpfs -o size=64k tmpfs {mount}",
+            run_args(server, mount / "out", 200),
+            data_dir,
+            keep=f"cp -a {mount}/out/. {kept}/;",
         )
         calls = server.by_path[CHAT]
         line = one_error_line(done)
@@ -419,17 +423,10 @@ def test_read_only_run_directory_is_one_line(tmp_path: Path, data_dir: Path) -> 
         assert first.returncode == 0, first.stderr[-3000:]
         run_dir = the_run(out)
         shutil.rmtree(run_dir / "samples")  # something left to do
-        command = " ".join([sys.executable, "-m", "harness.cli", *args])
-        script = (
-            f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir} && "
-            f"exec {command}"
-        )
-        done = subprocess.run(
-            ["unshare", "--mount", "sh", "-c", script],
-            capture_output=True,
-            text=True,
-            env=env(data_dir),
-            timeout=300,
+        done = cli_in_private_mounts(
+            f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir}",
+            args,
+            data_dir,
         )
     line = one_error_line(done)
     assert done.returncode == 2
@@ -440,20 +437,14 @@ def test_read_only_run_directory_is_one_line(tmp_path: Path, data_dir: Path) -> 
 def test_output_under_a_read_only_mount_is_one_line(tmp_path: Path, data_dir: Path) -> None:
     mount = tmp_path / "ro"
     mount.mkdir()
-    command = " ".join(
+    done = cli_in_private_mounts(
+        f"mount -t tmpfs tmpfs {mount} && mount -o remount,ro {mount}",
         [
-            *(sys.executable, "-m", "harness.cli", "run", "--backend", "replay"),
+            *("run", "--backend", "replay"),
             *("--replay-file", str(tmp_path / "none.jsonl"), "--model", "m"),
             *("--benchmarks", "xstest", "--output", str(mount / "out")),
-        ]
-    )
-    script = f"mount -t tmpfs tmpfs {mount} && mount -o remount,ro {mount} && exec {command}"
-    done = subprocess.run(
-        ["unshare", "--mount", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        env=env(data_dir),
-        timeout=300,
+        ],
+        data_dir,
     )
     line = one_error_line(done)
     assert done.returncode == 2 and "Read-only file system" in line and str(mount) in line
